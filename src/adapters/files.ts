@@ -1,0 +1,27 @@
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../core/errors.js';
+
+/** Reads all of a readable stream (stdin) as bytes. */
+export async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+/** A file's exact bytes, or stdin's for `-`/undefined; a missing or unreadable file is a UsageError (exit 2). */
+export async function readInput(file: string | undefined, stdin: NodeJS.ReadableStream): Promise<Buffer> {
+  if (file === undefined || file === '-') return readStream(stdin);
+  try {
+    return await readFile(file);
+  } catch (e) {
+    throw fileError(file, e);
+  }
+}
+
+/** A UsageError that says in words why a file could not be read. */
+export function fileError(file: string, e: unknown): UsageError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+  return new UsageError(`cannot read ${file}: ${why}`, code === 'ENOENT' ? 'check the path' : undefined, e);
+}

@@ -1,0 +1,167 @@
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { Agent, request } from 'undici';
+
+// The one HTTP client (undici, kept-alive connections). One call = one attempt; retries, concurrency and rate
+// are the delivery engine's business. Redirects are never followed (SPEC/issue #4: 3xx is a failure).
+
+/** One request to send: exact body bytes and headers. */
+export interface OutgoingRequest {
+  url: URL;
+  headers: Record<string, string>;
+  body: Uint8Array | string;
+}
+
+/** What one attempt got: an HTTP status, or a network error in words. */
+export interface SendResult {
+  /** The HTTP status, undefined when no response came. */
+  status: number | undefined;
+  latencyMs: number;
+  /** The first line of the response body (at most 200 characters), or the network error in words. */
+  firstLine: string;
+  /** Set for a network error or a timeout: a stable code (ECONNREFUSED, TIMEOUT, ECONNRESET, …). */
+  errorCode?: string;
+  /** From a Retry-After header, in ms. */
+  retryAfterMs?: number;
+}
+
+export interface ClientOptions {
+  /** Sent as user-agent: `onepush-cli/<version>`. */
+  userAgent: string;
+  /** Connections per origin. */
+  connections?: number;
+}
+
+export interface SendOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** A kept-alive HTTP client. */
+export interface HttpClient {
+  send(req: OutgoingRequest, options: SendOptions): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_READ = 64 * 1024;
+
+/** Parses Retry-After (seconds or an HTTP date) into ms from `now`. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined || v.trim() === '') return undefined;
+  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+/** A network error in words a developer can act on. */
+export function describeNetworkError(error: unknown, url: URL, timeoutMs: number): { code: string; message: string } {
+  const e = error as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code ?? e.name ?? 'ERROR';
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  if (e.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'TIMEOUT') {
+    return { code: 'TIMEOUT', message: `no answer within ${timeoutMs} ms (OnePush gives a handler 5 s)` };
+  }
+  switch (code) {
+    case 'ECONNREFUSED':
+      return { code, message: `connection refused — is your app running on port ${port}?` };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { code, message: `host not found: ${url.hostname}` };
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+    case 'EPIPE':
+      return { code: 'ECONNRESET', message: 'the connection was reset before an answer came' };
+    case 'UND_ERR_CLOSED':
+    case 'UND_ERR_DESTROYED':
+      return { code, message: 'the connection was closed before an answer came' };
+    case 'AbortError':
+      return { code: 'ABORTED', message: 'cancelled' };
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+      return { code, message: `TLS certificate not trusted (${code})` };
+    default:
+      return { code, message: e.cause?.message ?? e.message ?? String(error) };
+  }
+}
+
+async function readFirstLine(body: AsyncIterable<Buffer> & { destroy?: () => void }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= MAX_BODY_READ) {
+      body.destroy?.();
+      break;
+    }
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  const first = text.split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
+  return first.length > 200 ? `${first.slice(0, 199)}…` : first.trim();
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * `localhost` is both loopbacks, whatever /etc/hosts says (SPEC.md §2: it must reach a server on 127.0.0.1 or on
+ * ::1 alike); with autoSelectFamily the connection tries one, then the other.
+ */
+export function localhostLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
+  if (hostname.toLowerCase() !== 'localhost') {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err || options.all) callback(err, addresses);
+      else callback(null, addresses[0]?.address ?? '', addresses[0]?.family);
+    });
+    return;
+  }
+  const both: LookupAddress[] = [
+    { address: '127.0.0.1', family: 4 },
+    { address: '::1', family: 6 },
+  ];
+  const wanted = both.filter((a) => !options.family || options.family === a.family);
+  if (options.all) callback(null, wanted);
+  else callback(null, wanted[0]?.address ?? '127.0.0.1', wanted[0]?.family ?? 4);
+}
+
+/** Creates a kept-alive client. `localhost` reaches a server on 127.0.0.1 or ::1 alike (happy eyeballs). */
+export function createHttpClient(options: ClientOptions): HttpClient {
+  const agent = new Agent({
+    keepAliveTimeout: 10_000,
+    connections: options.connections ?? null,
+    connect: { autoSelectFamily: true, autoSelectFamilyAttemptTimeout: 100, lookup: localhostLookup },
+  });
+  return {
+    async send(req, { timeoutMs, signal }) {
+      const started = performance.now();
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      try {
+        const res = await request(req.url, {
+          method: 'POST',
+          headers: { 'user-agent': options.userAgent, ...req.headers },
+          body: req.body,
+          dispatcher: agent,
+          signal: combined,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        });
+        const firstLine = await readFirstLine(res.body);
+        const latencyMs = performance.now() - started;
+        const result: SendResult = { status: res.statusCode, latencyMs, firstLine };
+        const retryAfter = parseRetryAfter(res.headers['retry-after'], Date.now());
+        if (retryAfter !== undefined) result.retryAfterMs = retryAfter;
+        return result;
+      } catch (error) {
+        const latencyMs = performance.now() - started;
+        const timedOut = timeout.aborted && !(signal?.aborted ?? false);
+        const { code, message } = timedOut
+          ? describeNetworkError({ name: 'TimeoutError' }, req.url, timeoutMs)
+          : describeNetworkError(error, req.url, timeoutMs);
+        return { status: undefined, latencyMs, firstLine: message, errorCode: code };
+      }
+    },
+    close: () => agent.close(),
+  };
+}

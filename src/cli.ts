@@ -1,0 +1,244 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import pkg from '../package.json' with { type: 'json' };
+import { createOutput, type Output } from './adapters/terminal.js';
+import { OnepushError } from './core/errors.js';
+import type { Context } from './commands/context.js';
+
+// The commander tree. Each action lazy-imports its command (STYLE.md: `sign`, `verify`, `events` and `--help`
+// must not load undici, ora or zod), and this is the one place that maps errors to exit codes and exits.
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function intArg(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\s*-?\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number${max === Number.MAX_SAFE_INTEGER ? ` of at least ${min}` : ` from ${min} to ${max}`}.`);
+    }
+    return n;
+  };
+}
+
+const examples = (lines: string[]): string => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+
+type Run = (ctx: Context) => Promise<number | void>;
+
+function buildProgram(setRun: (run: Run) => void): Command {
+  const program = new Command('onepush')
+    .description('Build and test the endpoint that receives OnePush email webhooks, locally and in CI.')
+    .version(pkg.version, '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .option('--debug', 'print stack traces of unexpected errors')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .addHelpText('after', examples([
+      'onepush listen --forward-to 3000',
+      'onepush trigger email.bounced --to localhost:3000',
+      'onepush replay --last 10 --to http://localhost:3000/webhooks/onepush',
+      'onepush verify body.json --signature "$SIG" --explain',
+    ]) + '\nSecrets come from --secret or ONEPUSH_WEBHOOK_SECRET. Exit codes: 0 ok, 1 the check said no, 2 could not run.\n');
+
+  program
+    .command('listen')
+    .description('run a local receiver: verify, print, save and forward every event')
+    .option('-p, --port <port>', 'port to listen on (env ONEPUSH_PORT)', intArg('--port', 0, 65535))
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--secret <secret>', 'webhook secret (env ONEPUSH_WEBHOOK_SECRET)')
+    .option('-f, --forward-to <url>', 'forward each accepted event to your app (URL or shorthand: 3000, :3000, localhost:3000)')
+    .option('--save <file>', 'capture log', '.onepush/events.ndjson')
+    .option('--no-save', 'do not save captures')
+    .option('--max-body <size>', 'largest body accepted (bytes, or 512kb, 1mb)', '1mb')
+    .option('--events <globs>', 'show only matching types, e.g. email.bounced,email.c*')
+    .option('--json', 'print NDJSON: ready, event, forward and summary lines')
+    .option('--verbose', 'also print headers and the whole payload')
+    .addHelpText('after', examples([
+      'onepush listen',
+      'onepush listen --forward-to 3000 --secret whsec_test',
+      'onepush listen --json --port 0 | jq -c \'select(.kind=="event")\'',
+      'onepush listen --events "email.bounced,email.c*" --no-save',
+    ]))
+    .action((opts) => setRun(async (ctx) => (await import('./commands/listen.js')).run(opts, ctx)));
+
+  program
+    .command('trigger')
+    .description('send correctly signed sample events of any type')
+    .argument('[types...]', 'event types (email.bounced, bounced, …) or "all"')
+    .option('--all', 'send every type')
+    .option('-t, --to <url>', 'target URL or shorthand (localhost, :3000, 3000, host:port)', 'http://localhost:4242/webhooks/onepush')
+    .option('--secret <secret>', 'webhook secret (env ONEPUSH_WEBHOOK_SECRET)')
+    .option('--set <path=value>', 'set a field (value parsed as JSON when valid), repeatable', collect, [])
+    .option('--unset <path>', 'remove a field, repeatable', collect, [])
+    .option('--data <file>', 'JSON to deep-merge into the event ("-" for stdin)')
+    .option('--fixture <file>', 'use another template')
+    .option('-n, --count <n>', 'events of each type', intArg('--count', 1), 1)
+    .option('--duplicate', 'send each event twice, same id and bytes, as a retry would')
+    .option('-c, --concurrency <n>', 'deliveries in flight', intArg('--concurrency', 1, 1024), 1)
+    .option('--timeout <ms>', 'per-attempt timeout', intArg('--timeout', 1), 5000)
+    .option('--retries <n>', 'retries on network errors, timeouts, 5xx and 429', intArg('--retries', 0, 100), 0)
+    .option('--print', 'print the signed request instead of sending it')
+    .option('--json', 'print NDJSON results')
+    .addHelpText('after', examples([
+      'onepush trigger email.bounced',
+      'onepush trigger all --to localhost:3000',
+      'onepush trigger bounced --set data.bounce.type=soft --set data.bounce.smtp_code=452',
+      'onepush trigger email.delivered --duplicate --count 5',
+      'onepush trigger email.clicked --print',
+    ]))
+    .action((types, opts) => setRun(async (ctx) => (await import('./commands/trigger.js')).run(types, opts, ctx)));
+
+  program
+    .command('replay')
+    .description('re-send captured events to any URL, byte for byte or re-signed')
+    .argument('[source...]', 'capture files, directories, listen --json output, event JSON, or - (default: .onepush/events.ndjson)')
+    .option('-t, --to <url>', 'target URL or shorthand', 'http://localhost:4242/webhooks/onepush')
+    .option('--secret <secret>', 're-sign with this secret (env ONEPUSH_WEBHOOK_SECRET)')
+    .option('--keep-signature', 'send the captured headers unchanged')
+    .option('--fresh-id', 'give each event a new id (needs a secret)')
+    .option('--id <id>', 'only this event id, repeatable', collect, [])
+    .option('--type <glob>', 'only matching types, e.g. email.b*')
+    .option('--last <n>', 'only the last N selected events', intArg('--last', 1))
+    .option('--since <time>', 'only events received since an ISO time or a duration (10m, 2h, 1d)')
+    .option('-c, --concurrency <n>', 'deliveries in flight (order kept only at 1)', intArg('--concurrency', 1, 1024), 1)
+    .option('--rate <n>', 'at most N deliveries per second', intArg('--rate', 1))
+    .option('--timeout <ms>', 'per-attempt timeout', intArg('--timeout', 1), 5000)
+    .option('--retries <n>', 'retries on network errors, timeouts, 5xx and 429', intArg('--retries', 0, 100), 0)
+    .option('--skip-bad', 'report malformed lines and go on')
+    .option('--json', 'print NDJSON results and summary')
+    .addHelpText('after', examples([
+      'onepush replay',
+      'onepush replay --last 5 --to localhost:3000',
+      'onepush replay .onepush/events.ndjson --type "email.b*" --since 2h',
+      'onepush replay captures/ --keep-signature --to https://staging.example.com/webhooks/onepush',
+      'onepush listen --json | onepush replay - --to 3000',
+    ]))
+    .action((sources, opts) => setRun(async (ctx) => (await import('./commands/replay.js')).run(sources, opts, ctx)));
+
+  program
+    .command('sign')
+    .description('print the signature of a body (file or stdin), offline')
+    .argument('[file]', 'body file (default: stdin)')
+    .option('--secret <secret>', 'webhook secret (env ONEPUSH_WEBHOOK_SECRET)')
+    .option('--header', 'print the whole header line')
+    .option('--json', 'print a JSON object')
+    .addHelpText('after', examples([
+      'onepush sign event.json --secret whsec_test',
+      'curl -H "content-type: application/json" -H "$(onepush sign --header event.json)" --data-binary @event.json localhost:3000/webhooks/onepush',
+      'printf %s \'{"id":"evt_1"}\' | onepush sign',
+    ]))
+    .action((file, opts) => setRun(async (ctx) => (await import('./commands/sign.js')).run(file, opts, ctx)));
+
+  program
+    .command('verify')
+    .description('check a signature offline (exit 0 valid, 1 invalid, 2 could not run)')
+    .argument('[file...]', 'body files or capture logs (default: stdin)')
+    .option('--secret <secret>', 'webhook secret (env ONEPUSH_WEBHOOK_SECRET)')
+    .option('-s, --signature <hex>', 'the x-onepush-signature value (capture files carry their own)')
+    .option('--explain', 'on a mismatch, find the likely cause')
+    .option('--json', 'print one JSON object')
+    .addHelpText('after', examples([
+      'onepush verify body.json --signature 5d41402abc4b2a76b9719d911017c592...',
+      'onepush verify .onepush/events.ndjson',
+      'onepush verify body.json --signature "$SIG" --explain',
+      'cat body.json | onepush verify --signature "$SIG" --json',
+    ]))
+    .action((files, opts) => setRun(async (ctx) => (await import('./commands/verify.js')).run(files, opts, ctx)));
+
+  program
+    .command('check')
+    .description('run a conformance suite of real signed deliveries against your endpoint')
+    .argument('<url>', 'your endpoint (URL or shorthand)')
+    .option('--secret <secret>', 'webhook secret (env ONEPUSH_WEBHOOK_SECRET)')
+    .option('--only <cases>', 'run only these cases (comma-separated names or numbers)')
+    .option('--skip <cases>', 'skip these cases')
+    .option('--timeout <ms>', 'per-request timeout', intArg('--timeout', 1), 10000)
+    .option('--strict', 'warnings fail too')
+    .option('--json', 'print one JSON object')
+    .option('--junit <file>', 'write a JUnit XML report')
+    .addHelpText('after', examples([
+      'onepush check http://localhost:3000/webhooks/onepush --secret "$ONEPUSH_WEBHOOK_SECRET"',
+      'onepush check 3000 --junit onepush-check.xml --strict',
+    ]))
+    .action((url, opts) => setRun(async (ctx) => (await import('./commands/check.js')).run(url, opts, ctx)));
+
+  program
+    .command('events')
+    .description('list the event types')
+    .option('--json', 'print a JSON array')
+    .addHelpText('after', examples(['onepush events', 'onepush events --json | jq -r ".[].type"']))
+    .action((opts) => setRun(async (ctx) => (await import('./commands/events.js')).run(opts, ctx)));
+
+  return program;
+}
+
+function printError(out: Output, error: unknown, debug: boolean): number {
+  if (error instanceof OnepushError) {
+    out.err(`${out.ec.red('onepush:')} ${error.message}`);
+    if (error.hint) out.err(`${out.ec.dim('hint:')} ${error.hint}`);
+    if (debug && error.stack) out.err(error.stack);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  out.err(`${out.ec.red('onepush:')} unexpected error: ${message}`);
+  if (debug && error instanceof Error && error.stack) out.err(error.stack);
+  else out.err(`${out.ec.dim('hint:')} run again with --debug for details, and report it if it persists`);
+  return 2;
+}
+
+/** Runs the CLI for `argv` (process.argv form) and sets process.exitCode; the only place that exits. */
+export async function main(argv: string[]): Promise<void> {
+  const debug = argv.includes('--debug') || process.env.ONEPUSH_DEBUG === '1';
+  const out = createOutput({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+  // A closed pipe (`onepush events | head -1`) is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
+  let controller: AbortController | undefined;
+  const ctx: Context = {
+    out,
+    env: process.env,
+    stdin: process.stdin,
+    cwd: process.cwd(),
+    version: pkg.version,
+    shutdownSignal() {
+      if (!controller) {
+        const c = new AbortController();
+        controller = c;
+        const onSignal = (signal: NodeJS.Signals): void => {
+          if (c.signal.aborted) process.exit(130);
+          c.abort(signal);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      }
+      return controller.signal;
+    },
+  };
+  let run: Run | undefined;
+  const program = buildProgram((r) => {
+    run = r;
+  });
+  let code = 0;
+  try {
+    await program.parseAsync(argv);
+    if (run) code = (await run(ctx)) ?? 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') code = 0;
+      else if (error.code === 'commander.help' || error.code === 'commander.executeSubCommandAsync') code = 2;
+      else {
+        out.err(`${out.ec.red('onepush:')} ${error.message.replace(/^error: /, '')}`);
+        const sub = argv.slice(2).find((a) => !a.startsWith('-'));
+        const known = program.commands.some((c) => c.name() === sub);
+        out.err(`${out.ec.dim('hint:')} see onepush ${known ? `${sub} ` : ''}--help`);
+        code = 2;
+      }
+    } else {
+      code = printError(out, error, debug);
+    }
+  }
+  process.exitCode = code;
+}

@@ -1,0 +1,20 @@
+import { readInput } from '../adapters/files.js';
+import { requireSecret } from '../adapters/secret.js';
+import { sign } from '../core/signature.js';
+import type { Context } from './context.js';
+
+export interface SignOptions {
+  secret?: string;
+  header?: boolean;
+  json?: boolean;
+}
+
+/** `onepush sign [file]`: the hex signature of the exact bytes of a file or stdin (SPEC.md §2). */
+export async function run(file: string | undefined, opts: SignOptions, ctx: Context): Promise<number> {
+  const secret = requireSecret(opts.secret, ctx.env);
+  const body = await readInput(file, ctx.stdin);
+  const signature = sign(body, secret);
+  if (opts.json) ctx.out.json({ signature, header: 'x-onepush-signature', bytes: body.length });
+  else ctx.out.out(opts.header ? `x-onepush-signature: ${signature}` : signature);
+  return 0;
+}

@@ -1,0 +1,115 @@
+import { readInput } from '../adapters/files.js';
+import { openLines } from '../adapters/lines.js';
+import { requireSecret } from '../adapters/secret.js';
+import { CaptureError, captureBody, decodeCapture } from '../core/capture.js';
+import { UsageError } from '../core/errors.js';
+import { explain, verify, type Explanation } from '../core/signature.js';
+import type { Context } from './context.js';
+
+export interface VerifyOptions {
+  secret?: string;
+  signature?: string;
+  explain?: boolean;
+  json?: boolean;
+}
+
+interface Result {
+  source: string;
+  line?: number;
+  id?: string;
+  valid: boolean;
+  /** Set when the body could not be checked (a 413 capture has no body). */
+  skipped?: boolean;
+  code: Explanation['code'] | 'no-body';
+  message: string;
+}
+
+function check(body: Buffer, secret: string, header: string | undefined, wantExplain: boolean): Pick<Result, 'valid' | 'code' | 'message'> {
+  if (wantExplain) {
+    const e = explain(body, secret, header);
+    return { valid: e.valid, code: e.code, message: e.message };
+  }
+  if (verify(body, secret, header)) return { valid: true, code: 'valid', message: 'valid signature' };
+  if (header === undefined || header.trim() === '') return { valid: false, code: 'missing', message: 'no signature: the x-onepush-signature header is missing or empty' };
+  if (!/^[0-9a-fA-F]{64}$/.test(header)) {
+    return { valid: false, code: 'not-hex', message: `the signature is not a 64-character hex digest (got ${header.length} characters)` };
+  }
+  return { valid: false, code: 'no-match', message: 'signature does not match the body (add --explain to find out why)' };
+}
+
+function idOf(body: Buffer): string | undefined {
+  try {
+    const id = (JSON.parse(body.toString('utf8')) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Checks every capture line of a capture log, taking the signature from its headers. */
+async function* checkCaptureLog(file: string, ctx: Context, secret: string, wantExplain: boolean): AsyncGenerator<Result> {
+  const lines = await openLines(file, ctx.stdin);
+  let first = true;
+  for await (const line of lines) {
+    if (line.text.trim() === '') continue;
+    let capture;
+    try {
+      capture = decodeCapture(line.text);
+    } catch (e) {
+      if (!(e instanceof CaptureError)) throw e;
+      if (first) {
+        throw new UsageError(`${file} is not a capture log (line ${line.number}: ${e.message})`, 'for a raw body, pass the signature with --signature <hex>');
+      }
+      if (!line.terminated) {
+        ctx.out.warn(`${file}:${line.number}: torn last line skipped (the listener was killed mid-write?)`);
+        continue;
+      }
+      throw new UsageError(`${file}:${line.number}: malformed capture line: ${e.message}`);
+    }
+    first = false;
+    const base = { source: file, line: line.number };
+    if (capture.body === null) {
+      yield { ...base, valid: false, skipped: true, code: 'no-body', message: `skipped: the body was not captured (answered ${capture.status})` };
+      continue;
+    }
+    const body = captureBody(capture);
+    const id = idOf(body);
+    yield { ...base, ...(id === undefined ? {} : { id }), ...check(body, secret, capture.headers['x-onepush-signature'], wantExplain) };
+  }
+  if (first) throw new UsageError(`${file} is empty: nothing to verify`, 'pass a body with --signature <hex>, or a capture log');
+}
+
+/** `onepush verify [file...]`: offline signature check with grep-style exit codes (SPEC.md §2). */
+export async function run(files: string[], opts: VerifyOptions, ctx: Context): Promise<number> {
+  const secret = requireSecret(opts.secret, ctx.env);
+  const sources = files.length > 0 ? files : ['-'];
+  if (sources.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
+  const results: Result[] = [];
+  const { out } = ctx;
+  const show = (r: Result): void => {
+    results.push(r);
+    if (opts.json) return;
+    const where = `${r.source === '-' ? 'stdin' : r.source}${r.line === undefined ? '' : `:${r.line}`}${r.id ? ` ${r.id}` : ''}`;
+    const mark = r.skipped ? out.c.dim('-') : r.valid ? out.c.green('✔') : out.c.red('✘');
+    const label = r.skipped ? out.c.dim('skipped') : r.valid ? out.c.green('valid') : out.c.red('invalid');
+    const multi = sources.length > 1 || r.line !== undefined;
+    const text = r.skipped ? r.message.replace(/^skipped: /, '') : r.message;
+    out.out(`${mark} ${label}${multi ? ` ${where}` : ''}${r.valid && r.code === 'valid' ? '' : ` — ${text}`}`);
+  };
+  for (const source of sources) {
+    if (opts.signature !== undefined) {
+      const body = await readInput(source, ctx.stdin);
+      show({ source, ...check(body, secret, opts.signature, opts.explain === true) });
+    } else {
+      for await (const r of checkCaptureLog(source, ctx, secret, opts.explain === true)) show(r);
+    }
+  }
+  const counted = results.filter((r) => !r.skipped);
+  const valid = counted.length > 0 && counted.every((r) => r.valid);
+  if (opts.json) out.json({ valid, checked: counted.length, invalid: counted.filter((r) => !r.valid).length, results });
+  else if (counted.length > 1) {
+    const bad = counted.filter((r) => !r.valid).length;
+    out.err(`${counted.length} checked: ${counted.length - bad} valid, ${bad} invalid`);
+  }
+  return valid ? 0 : 1;
+}

@@ -1,0 +1,118 @@
+import { isUtf8 } from 'node:buffer';
+
+// The capture format v1 (SPEC.md §3): one JSON object per request, one per line of the capture log.
+
+/** One captured request. `body` is null only for a request refused before its body was read (413). */
+export interface Capture {
+  v: 1;
+  received_at: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string | null;
+  body_encoding: 'utf8' | 'base64';
+  /** true/false when a secret was set, null when signatures were not checked. */
+  verified: boolean | null;
+  status: number;
+  /** Why the request was refused, when it was. */
+  reason?: string;
+  /** The declared content-length of a body that was not read. */
+  declared_size?: number;
+}
+
+export interface CaptureInput {
+  receivedAt: Date;
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Uint8Array | null;
+  verified: boolean | null;
+  status: number;
+  reason?: string;
+  declaredSize?: number;
+}
+
+/** A line that is not a valid capture; `message` says what is wrong with it. */
+export class CaptureError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CaptureError';
+  }
+}
+
+/** Header values as strings (repeated headers joined with ", "), names lowercase. */
+export function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+/** The capture of one request, as one NDJSON line (with its trailing newline). */
+export function encodeCapture(input: CaptureInput): string {
+  let body: string | null = null;
+  let encoding: Capture['body_encoding'] = 'utf8';
+  if (input.body !== null) {
+    const buf = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
+    if (isUtf8(buf)) body = buf.toString('utf8');
+    else {
+      body = buf.toString('base64');
+      encoding = 'base64';
+    }
+  }
+  const capture: Capture = {
+    v: 1,
+    received_at: input.receivedAt.toISOString(),
+    method: input.method,
+    path: input.path,
+    headers: flattenHeaders(input.headers),
+    body,
+    body_encoding: encoding,
+    verified: input.verified,
+    status: input.status,
+  };
+  if (input.reason !== undefined) capture.reason = input.reason;
+  if (input.declaredSize !== undefined) capture.declared_size = input.declaredSize;
+  return `${JSON.stringify(capture)}\n`;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Checks that a parsed object is a v1 capture; throws CaptureError naming the first problem. */
+export function asCapture(value: unknown): Capture {
+  if (!isRecord(value)) throw new CaptureError('not a JSON object');
+  if (value.v !== 1) throw new CaptureError(value.v === undefined ? 'not a capture (no "v" field)' : `unsupported capture version ${JSON.stringify(value.v)} (this onepush reads v1)`);
+  const need = (field: string, ok: boolean, what: string): void => {
+    if (!ok) throw new CaptureError(`capture field "${field}" ${value[field] === undefined ? 'is missing' : `must be ${what}`}`);
+  };
+  need('received_at', typeof value.received_at === 'string' && !Number.isNaN(Date.parse(value.received_at)), 'an ISO time');
+  need('method', typeof value.method === 'string', 'a string');
+  need('path', typeof value.path === 'string', 'a string');
+  need('headers', isRecord(value.headers) && Object.values(value.headers).every((h) => typeof h === 'string'), 'an object of strings');
+  need('body', typeof value.body === 'string' || value.body === null, 'a string or null');
+  need('body_encoding', value.body_encoding === 'utf8' || value.body_encoding === 'base64', '"utf8" or "base64"');
+  need('verified', typeof value.verified === 'boolean' || value.verified === null, 'true, false or null');
+  need('status', Number.isInteger(value.status), 'an integer');
+  return value as unknown as Capture;
+}
+
+/** Parses one line of a capture log; throws CaptureError with a clear reason for a bad line. */
+export function decodeCapture(line: string): Capture {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (e) {
+    throw new CaptureError(`not valid JSON (${(e as Error).message})`);
+  }
+  return asCapture(parsed);
+}
+
+/** The exact body bytes of a capture (empty for a request whose body was not read). */
+export function captureBody(capture: Capture): Buffer {
+  if (capture.body === null) return Buffer.alloc(0);
+  return Buffer.from(capture.body, capture.body_encoding === 'base64' ? 'base64' : 'utf8');
+}

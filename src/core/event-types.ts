@@ -1,0 +1,85 @@
+// The event catalogue without zod, so `events`, `sign`, `verify` and `--help` start fast (STYLE.md:
+// zod costs 50–65 ms of start-up). The schemas live in schemas.ts.
+
+/** The seven OnePush event types (SPEC.md §1). */
+export const EVENT_TYPES = [
+  'email.sent',
+  'email.delivered',
+  'email.opened',
+  'email.clicked',
+  'email.bounced',
+  'email.complained',
+  'email.unsubscribed',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** How a type is coloured and grouped: delivery, engagement, problem (bounce/complaint), unsubscribe. */
+export type EventKind = 'delivery' | 'engagement' | 'problem' | 'unsubscribe';
+
+export interface EventTypeInfo {
+  type: EventType;
+  kind: EventKind;
+  description: string;
+  /** The type-specific object under `data`, if any. */
+  field: string | null;
+}
+
+/** One line of description per type, in catalogue order. */
+export const EVENT_CATALOGUE: readonly EventTypeInfo[] = [
+  { type: 'email.sent', kind: 'delivery', field: null, description: 'accepted by OnePush and queued for delivery' },
+  { type: 'email.delivered', kind: 'delivery', field: 'delivery', description: "the recipient's server accepted it (SMTP response, MX host)" },
+  { type: 'email.opened', kind: 'engagement', field: 'open', description: 'the recipient opened it, with tracking on (IP, user agent)' },
+  { type: 'email.clicked', kind: 'engagement', field: 'click', description: 'the recipient clicked a link (URL, IP, user agent)' },
+  { type: 'email.bounced', kind: 'problem', field: 'bounce', description: 'hard or soft bounce (SMTP code, enhanced status, diagnostic)' },
+  { type: 'email.complained', kind: 'problem', field: 'complaint', description: 'the recipient marked it as spam (ARF feedback type, provider)' },
+  { type: 'email.unsubscribed', kind: 'unsubscribe', field: 'unsubscribe', description: 'the recipient unsubscribed (link or List-Unsubscribe, list)' },
+];
+
+/** True for one of the seven known types. */
+export function isEventType(value: unknown): value is EventType {
+  return typeof value === 'string' && (EVENT_TYPES as readonly string[]).includes(value);
+}
+
+/** The catalogue entry of a type, or undefined for an unknown type. */
+export function eventInfo(type: string): EventTypeInfo | undefined {
+  return EVENT_CATALOGUE.find((e) => e.type === type);
+}
+
+/** `*` matches any run of characters, `?` one; a comma-separated list matches if any entry does. */
+export function globMatcher(patterns: string): (value: string) => boolean {
+  const regexps = patterns
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')
+    .map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`));
+  return (value) => regexps.some((r) => r.test(value));
+}
+
+/** The closest known type to a misspelt one, for "did you mean". */
+export function closestType(input: string): EventType | undefined {
+  let best: EventType | undefined;
+  let bestDistance = Infinity;
+  for (const t of EVENT_TYPES) {
+    for (const candidate of [t, t.slice('email.'.length)]) {
+      const d = levenshtein(input.toLowerCase(), candidate);
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = t;
+      }
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(input.length / 3)) ? best : undefined;
+}
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
