@@ -1,0 +1,126 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+
+/** A request as a test peer received it. */
+export interface Received {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+}
+
+export interface TestServer {
+  url: string;
+  port: number;
+  received: Received[];
+  /** Resolves once `n` requests have been received. */
+  waitFor(n: number): Promise<Received[]>;
+  close(): Promise<void>;
+}
+
+type Handler = (req: Received, res: ServerResponse) => void | Promise<void>;
+
+async function listen(server: Server, host = '127.0.0.1'): Promise<number> {
+  server.listen(0, host);
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
+}
+
+function tracker() {
+  const received: Received[] = [];
+  const waiters: Array<{ n: number; resolve: (r: Received[]) => void }> = [];
+  return {
+    received,
+    push(r: Received) {
+      received.push(r);
+      for (const w of [...waiters]) if (received.length >= w.n) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(received);
+      }
+    },
+    waitFor(n: number): Promise<Received[]> {
+      if (received.length >= n) return Promise.resolve(received);
+      return new Promise((resolve) => waiters.push({ n, resolve }));
+    },
+  };
+}
+
+/** A raw node:http peer on 127.0.0.1:0; `handler` answers (default 200 `{"ok":true}`). */
+export async function startRawServer(handler?: Handler, host = '127.0.0.1'): Promise<TestServer> {
+  const t = tracker();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const r: Received = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+      t.push(r);
+      if (handler) void handler(r, res);
+      else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"ok":true}');
+      }
+    });
+  });
+  const port = await listen(server, host);
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/webhooks/onepush`,
+    port,
+    received: t.received,
+    waitFor: t.waitFor,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+/** A strict receiver: HMAC over the raw bytes, 401 on mismatch. */
+export function startStrictReceiver(secret: string): Promise<TestServer> {
+  return startRawServer((r, res) => {
+    const expected = createHmac('sha256', secret).update(r.body).digest();
+    const header = String(r.headers['x-onepush-signature'] ?? '');
+    const given = /^[0-9a-f]{64}$/i.test(header) ? Buffer.from(header, 'hex') : Buffer.alloc(0);
+    const ok = given.length === 32 && timingSafeEqual(expected, given);
+    res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+    res.end(ok ? '{"ok":true}' : '{"error":"bad signature"}');
+  });
+}
+
+/**
+ * A receiver the way OnePush's own docs show it: `express.json()`, then HMAC over `JSON.stringify(req.body)`.
+ * Everything onepush sends must pass it.
+ */
+export async function startDocsReceiver(secret: string): Promise<TestServer & { events: unknown[] }> {
+  const t = tracker();
+  const events: unknown[] = [];
+  const app = express();
+  app.post('/{*path}', express.json({ limit: '2mb' }), (req, res) => {
+    const expected = createHmac('sha256', secret).update(JSON.stringify(req.body)).digest('hex');
+    const header = String(req.headers['x-onepush-signature'] ?? '');
+    t.push({ method: req.method, path: req.originalUrl, headers: req.headers, body: Buffer.from(JSON.stringify(req.body)) });
+    if (header !== expected) {
+      res.status(401).json({ error: 'invalid signature' });
+      return;
+    }
+    events.push(req.body);
+    res.json({ received: true });
+  });
+  const server = createServer(app);
+  const port = await listen(server);
+  return {
+    url: `http://127.0.0.1:${port}/webhooks/onepush`,
+    port,
+    received: t.received,
+    events,
+    waitFor: t.waitFor,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
