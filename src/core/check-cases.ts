@@ -1,0 +1,356 @@
+import { UsageError } from './errors.js';
+
+// `onepush check` (SPEC.md §2, issue #6): the catalogue of the conformance cases and how their answers are judged.
+// Pure: the command sends the requests (check-plan.ts builds them) and hands the answers in.
+
+export type CaseName =
+  | 'valid-events'
+  | 'unsigned'
+  | 'wrong-signature'
+  | 'tampered'
+  | 'duplicate'
+  | 'unknown-type'
+  | 'out-of-order'
+  | 'latency'
+  | 'large-payload'
+  | 'non-compact';
+
+export interface CheckCase {
+  number: number;
+  name: CaseName;
+  /** What must hold, in a few words. */
+  title: string;
+  /** Skipped without a secret: it signs on purpose (or its point is a signature). */
+  needsSecret: boolean;
+  /** A failure means forged events get in. */
+  security: boolean;
+}
+
+/** The ten cases, by number. */
+export const CHECK_CASES: readonly CheckCase[] = [
+  { number: 1, name: 'valid-events', title: 'a valid event of every type is answered 2xx', needsSecret: false, security: false },
+  { number: 2, name: 'unsigned', title: 'a request without a signature is rejected', needsSecret: true, security: true },
+  { number: 3, name: 'wrong-signature', title: 'a wrong signature is rejected', needsSecret: true, security: true },
+  { number: 4, name: 'tampered', title: 'a body signed for another body is rejected', needsSecret: true, security: true },
+  { number: 5, name: 'duplicate', title: 'the same event delivered twice is answered 2xx both times', needsSecret: false, security: false },
+  { number: 6, name: 'unknown-type', title: 'an unknown (future) event type is answered 2xx', needsSecret: false, security: false },
+  { number: 7, name: 'out-of-order', title: 'email.opened before email.delivered is answered 2xx', needsSecret: false, security: false },
+  { number: 8, name: 'latency', title: 'every answer comes within 5 s', needsSecret: false, security: false },
+  { number: 9, name: 'large-payload', title: 'a large but legal event (~256 KB) is answered 2xx', needsSecret: false, security: false },
+  { number: 10, name: 'non-compact', title: 'a validly signed body that is not compact JSON is accepted', needsSecret: true, security: false },
+];
+
+/** OnePush waits this long for an answer before it counts the delivery as failed (SPEC.md §2 check). */
+export const LATENCY_BUDGET_MS = 5000;
+
+/** The unknown type case 6 sends: plausible for OnePush to add one day. */
+export const UNKNOWN_TYPE = 'email.delivery_delayed';
+
+/** The size of case 9's body. */
+export const LARGE_PAYLOAD_BYTES = 256 * 1024;
+
+/** How to refer to the cases in --only/--skip errors. */
+export function caseList(): string {
+  return CHECK_CASES.map((c) => `${c.number} ${c.name}`).join(', ');
+}
+
+function parseCaseRefs(flag: '--only' | '--skip', value: string): Set<number> {
+  const picked = new Set<number>();
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.every((p) => p === '')) throw new UsageError(`${flag} needs at least one case`, `cases: ${caseList()}`);
+  for (const part of parts) {
+    if (part === '') continue;
+    const range = /^(\d+)\s*-\s*(\d+)$/.exec(part);
+    const numbers = range ? rangeOf(Number(range[1]), Number(range[2])) : /^\d+$/.test(part) ? [Number(part)] : undefined;
+    if (numbers) {
+      const bad = numbers.find((n) => !CHECK_CASES.some((c) => c.number === n));
+      if (bad !== undefined || numbers.length === 0) {
+        throw new UsageError(`unknown case "${part}" in ${flag}`, `cases: ${caseList()}`);
+      }
+      for (const n of numbers) picked.add(n);
+      continue;
+    }
+    const found = CHECK_CASES.find((c) => c.name === part.toLowerCase());
+    if (!found) throw new UsageError(`unknown case "${part}" in ${flag}`, `cases: ${caseList()}`);
+    picked.add(found.number);
+  }
+  return picked;
+}
+
+function rangeOf(from: number, to: number): number[] {
+  if (to < from || to - from > 100) return [];
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+/**
+ * The cases to run from `--only` and `--skip` (comma-separated names, numbers or ranges like 2-4), in number order.
+ * Unknown cases and an empty selection are UsageErrors (exit 2) listing the names.
+ */
+export function selectCases(only: string | undefined, skip: string | undefined): CheckCase[] {
+  const onlySet = only === undefined ? undefined : parseCaseRefs('--only', only);
+  const skipSet = skip === undefined ? new Set<number>() : parseCaseRefs('--skip', skip);
+  const selected = CHECK_CASES.filter((c) => (onlySet === undefined || onlySet.has(c.number)) && !skipSet.has(c.number));
+  if (selected.length === 0) throw new UsageError('--only and --skip leave no case to run', `cases: ${caseList()}`);
+  return selected;
+}
+
+/** One answer the endpoint gave (or did not give) to one request of a case. */
+export interface Answer {
+  /** What the request was, e.g. `email.bounced`, `second delivery`. */
+  label: string;
+  /** The HTTP status; undefined when no answer came. */
+  status: number | undefined;
+  latencyMs: number;
+  /** The response body's first line, or the network error in words. */
+  firstLine: string;
+  /** TIMEOUT, ECONNRESET, … when no answer came. */
+  errorCode?: string | undefined;
+}
+
+export type Result = 'pass' | 'fail' | 'warn' | 'skip';
+
+/** The judgement of one case: why, in one line, and what to fix when it did not pass. */
+export interface Verdict {
+  result: Result;
+  message: string;
+  fix?: string;
+  /** The first line of the response that did not pass, when there was one. */
+  response?: string;
+}
+
+export interface JudgeContext {
+  /** The requests were signed (a secret was given). */
+  signed: boolean;
+  /** The per-request timeout, for messages. */
+  timeoutMs: number;
+}
+
+const is2xx = (a: Answer): boolean => a.status !== undefined && a.status >= 200 && a.status < 300;
+const is4xx = (a: Answer): boolean => a.status !== undefined && a.status >= 400 && a.status < 500;
+
+/** `500`, or the network error in words (the response's first line goes in `Verdict.response`). */
+function describe(a: Answer): string {
+  if (a.status === undefined) return `no answer (${a.firstLine})`;
+  return String(a.status);
+}
+
+/** A verdict that did not pass, carrying the offending answer's first response line. */
+function notPassed(result: 'fail' | 'warn', message: string, fix: string, a: Answer): Verdict {
+  const v: Verdict = { result, message, fix };
+  if (a.status !== undefined && a.firstLine.trim() !== '') v.response = a.firstLine.trim();
+  return v;
+}
+
+/** What to do about an answer that should have been 2xx. */
+function fixForRejection(a: Answer, ctx: JudgeContext): string {
+  const s = a.status;
+  if (s === undefined) {
+    if (a.errorCode === 'TIMEOUT') return 'answer within 5 s (see case 8): acknowledge first, then do the work in the background';
+    return 'your app closed the connection without answering: look at its log, did it crash?';
+  }
+  if (s === 401 || s === 403) {
+    return ctx.signed
+      ? 'the signature is right: is your app using the same secret, and verifying over the raw body bytes? (onepush verify --explain)'
+      : 'your app wants a signature: pass its secret with --secret or ONEPUSH_WEBHOOK_SECRET';
+  }
+  if (s === 404 || s === 405) return 'is the URL right? onepush posts to exactly the URL you gave';
+  if (s === 413) return "raise your body size limit to at least 1 MB (express.json's default is 100 KB)";
+  if (s >= 300 && s < 400) return 'OnePush does not follow redirects: give the final URL';
+  if (s >= 500) return 'your handler failed: look at your app\'s log for the error';
+  return 'answer 2xx to every valid event, even of a type you ignore';
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function judgeValidEvents(answers: Answer[], ctx: JudgeContext): Verdict {
+  const bad = answers.filter((a) => !is2xx(a));
+  if (bad.length === 0) return { result: 'pass', message: `${plural(answers.length, 'type')}, each answered 2xx` };
+  const first = bad[0] as Answer;
+  const allSame = bad.length > 1 && bad.length === answers.length && bad.every((a) => a.status === first.status && a.status !== undefined);
+  const what = allSame
+    ? `every type got ${describe(first)}`
+    : `${first.label} got ${describe(first)}${bad.length > 1 ? ` (and ${plural(bad.length - 1, 'more type')})` : ''}`;
+  return notPassed('fail', `${what}: valid events are refused`, fixForRejection(first, ctx), first);
+}
+
+const SIGNATURE_FIX = 'verify x-onepush-signature (HMAC-SHA256 of the raw body with your secret) and answer 401 when it is missing or does not match';
+
+/** Cases 2–4: every request must be refused with a 4xx. */
+function judgeRejected(name: CaseName, answers: Answer[]): Verdict {
+  const accepted = answers.find(is2xx);
+  if (accepted) {
+    const what =
+      name === 'unsigned'
+        ? `accepted a request without a signature (${accepted.status})`
+        : name === 'wrong-signature'
+          ? `accepted a ${accepted.label} (${accepted.status})`
+          : `accepted a body whose signature belongs to another body (${accepted.status})`;
+    return notPassed('fail', `${what}: anyone can post fake events`, SIGNATURE_FIX, accepted);
+  }
+  const odd = answers.find((a) => !is4xx(a));
+  if (odd) {
+    if (odd.status === undefined) {
+      const fix = odd.errorCode === 'TIMEOUT' ? 'refuse a bad signature at once with 401' : 'your app closed the connection: did it crash? Answer 401 instead';
+      return notPassed('warn', `the ${odd.label} got ${describe(odd)} instead of a 4xx`, fix, odd);
+    }
+    const crashed = odd.status >= 500;
+    return notPassed(
+      'warn',
+      `the ${odd.label} got ${describe(odd)} instead of a 4xx${crashed ? ': the signature check throws' : ''}`,
+      crashed
+        ? 'answer 401 for a missing or malformed signature instead of throwing (check the length before timingSafeEqual)'
+        : 'answer 401 (or another 4xx): OnePush retries anything else',
+      odd,
+    );
+  }
+  const statuses = answers.map((a) => (answers.length > 1 ? `${a.status} (${a.label})` : String(a.status)));
+  return { result: 'pass', message: `rejected with ${statuses.join(' and ')}` };
+}
+
+const KB = `${Math.round(LARGE_PAYLOAD_BYTES / 1024)} KB`;
+
+/** Cases 5, 6, 7, 9 and 10: every request should be answered 2xx; a warning otherwise. */
+function judgeAccepted(name: CaseName, answers: Answer[], ctx: JudgeContext): Verdict {
+  const bad = answers.find((a) => !is2xx(a));
+  if (!bad) {
+    const statuses = answers.map((a) => a.status).join(', then ');
+    switch (name) {
+      case 'duplicate':
+        return { result: 'pass', message: `the same event twice: answered ${statuses}` };
+      case 'unknown-type':
+        return { result: 'pass', message: `${UNKNOWN_TYPE} answered ${statuses}` };
+      case 'out-of-order':
+        return { result: 'pass', message: `email.opened, then email.delivered of one email: answered ${statuses}` };
+      case 'large-payload':
+        return { result: 'pass', message: `a ${KB} event answered ${statuses}` };
+      default:
+        return { result: 'pass', message: `an indented, validly signed body answered ${statuses}` };
+    }
+  }
+  if (bad.status === undefined) return notPassed('warn', `the ${bad.label} got ${describe(bad)}`, fixForRejection(bad, ctx), bad);
+  const got = describe(bad);
+  switch (name) {
+    case 'duplicate':
+      if (bad.label === 'second delivery') {
+        return notPassed(
+          'warn',
+          `the second delivery of the same event got ${got}: not idempotent`,
+          'OnePush retries with the same id: when an id was already processed, answer 2xx and do nothing',
+          bad,
+        );
+      }
+      return notPassed('warn', `the first delivery got ${got}`, fixForRejection(bad, ctx), bad);
+    case 'unknown-type':
+      return notPassed('warn', `${UNKNOWN_TYPE} got ${got}: will break when OnePush adds a type`, 'answer 2xx to types you do not handle, and ignore them', bad);
+    case 'out-of-order':
+      return notPassed(
+        'warn',
+        `${bad.label} got ${got}: events arriving out of order are refused`,
+        'do not assume an order: handle email.opened before email.delivered (create the record on either, compare created_at)',
+        bad,
+      );
+    case 'large-payload':
+      return bad.status === 413
+        ? notPassed('warn', `a ${KB} event got 413: the body limit is too small`, "raise your body size limit to at least 1 MB (express.json's default is 100 KB)", bad)
+        : notPassed('warn', `a ${KB} event got ${got}`, fixForRejection(bad, ctx), bad);
+    default:
+      return bad.status >= 400 && bad.status < 500
+        ? notPassed(
+            'warn',
+            `an indented, validly signed body got ${got}: verifies a re-serialisation, not the raw body — fragile`,
+            'compute the HMAC over the raw request bytes (express.raw(), or the verify hook of express.json), not over JSON.stringify(req.body)',
+            bad,
+          )
+        : notPassed('warn', `an indented, validly signed body got ${got}`, fixForRejection(bad, ctx), bad);
+  }
+}
+
+/** Judges the answers of one case (every case but `latency`, which judgeLatency judges over the whole run). */
+export function judgeCase(name: CaseName, answers: Answer[], ctx: JudgeContext): Verdict {
+  if (answers.length === 0) throw new TypeError(`no answers to judge for ${name}`);
+  switch (name) {
+    case 'valid-events':
+      return judgeValidEvents(answers, ctx);
+    case 'unsigned':
+    case 'wrong-signature':
+    case 'tampered':
+      return judgeRejected(name, answers);
+    case 'latency':
+      return judgeLatency(answers, ctx).verdict;
+    default:
+      return judgeAccepted(name, answers, ctx);
+  }
+}
+
+/** `12 ms`, `6.0 s`. */
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The latency figures of a run. */
+export interface LatencyStats {
+  /** Answers measured (timeouts included, connection errors not). */
+  requests: number;
+  p50Ms: number;
+  maxMs: number;
+  /** Answers slower than the budget, and requests that timed out. */
+  slow: number;
+  timeouts: number;
+}
+
+/** The median of a sorted array (the lower middle for an even count, as `p50` is usually read). */
+function median(sorted: number[]): number {
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+}
+
+/**
+ * Case 8 over every answer of the run: ✘ when one came after 5 s or not within the timeout (a timeout counts
+ * against it), with p50/max shown. Connection errors are not answers and are not measured.
+ */
+export function judgeLatency(answers: Answer[], ctx: JudgeContext): { verdict: Verdict; stats: LatencyStats } {
+  const measured = answers.filter((a) => a.status !== undefined || a.errorCode === 'TIMEOUT');
+  const times = measured.map((a) => a.latencyMs).sort((x, y) => x - y);
+  const timeouts = measured.filter((a) => a.status === undefined);
+  const slowAnswers = measured.filter((a) => a.status !== undefined && a.latencyMs > LATENCY_BUDGET_MS);
+  const stats: LatencyStats = {
+    requests: measured.length,
+    p50Ms: Math.round(median(times)),
+    maxMs: Math.round(times[times.length - 1] ?? 0),
+    slow: slowAnswers.length + timeouts.length,
+    timeouts: timeouts.length,
+  };
+  if (measured.length === 0) {
+    return { verdict: { result: 'warn', message: 'no answer came to measure', fix: 'see the cases above: no request got an answer' }, stats };
+  }
+  const figures = `p50 ${formatMs(stats.p50Ms)}, max ${formatMs(stats.maxMs)} over ${plural(stats.requests, 'request')}`;
+  const fix = 'OnePush gives up after 5 s and retries: answer 2xx first, then do the slow work in the background (a queue)';
+  if (timeouts.length > 0) {
+    const first = timeouts[0] as Answer;
+    const also = slowAnswers.length > 0 ? `, ${plural(slowAnswers.length, 'more')} after 5 s` : '';
+    return {
+      verdict: { result: 'fail', message: `${plural(timeouts.length, 'request')} got no answer within ${formatMs(ctx.timeoutMs)} (${first.label}${timeouts.length > 1 ? ', …' : ''})${also}; ${figures}`, fix },
+      stats,
+    };
+  }
+  if (slowAnswers.length > 0) {
+    const slowest = slowAnswers.reduce((a, b) => (b.latencyMs > a.latencyMs ? b : a));
+    return {
+      verdict: {
+        result: 'fail',
+        message: `${plural(slowAnswers.length, 'answer')} took longer than 5 s (slowest: ${slowest.label}, ${formatMs(slowest.latencyMs)}); ${figures}`,
+        fix,
+      },
+      stats,
+    };
+  }
+  return { verdict: { result: 'pass', message: `every answer within 5 s: ${figures}` }, stats };
+}
+
+/** The exit code of a run (SPEC.md §2): 1 when a case failed (or, with --strict, warned), else 0. */
+export function exitCodeOf(results: readonly Result[], strict: boolean): number {
+  if (results.includes('fail')) return 1;
+  if (strict && results.includes('warn')) return 1;
+  return 0;
+}
