@@ -192,12 +192,12 @@ function requestReport(a: Answer): RequestReport {
   return r;
 }
 
-/** `✘  2  unsigned         SECURITY accepted …` and, when it did not pass, an aligned `fix:` line. */
+/** `✘  2  unsigned         SECURITY: accepted …` and, when it did not pass, an aligned `fix:` line. */
 function printCase(ctx: Context, r: CaseReport): void {
   const c = ctx.out.c;
   const mark = r.result === 'pass' ? c.green('✔') : r.result === 'fail' ? c.red('✘') : r.result === 'warn' ? c.yellow('⚠') : c.dim('-');
   const name = r.name.padEnd(NAME_WIDTH);
-  const security = r.security && r.result === 'fail' ? `${c.red.bold('SECURITY')} ` : '';
+  const security = r.security && r.result === 'fail' ? `${c.red.bold('SECURITY:')} ` : '';
   const message = r.result === 'skip' ? c.dim(r.message) : r.message;
   ctx.out.out(`${mark} ${String(r.number).padStart(2)}  ${r.result === 'skip' ? c.dim(name) : name}  ${security}${message}`);
   const indent = ' '.repeat(MESSAGE_COLUMN);

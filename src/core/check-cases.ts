@@ -128,10 +128,16 @@ export interface JudgeContext {
 const is2xx = (a: Answer): boolean => a.status !== undefined && a.status >= 200 && a.status < 300;
 const is4xx = (a: Answer): boolean => a.status !== undefined && a.status >= 400 && a.status < 500;
 
-/** `500`, or the network error in words (the response's first line goes in `Verdict.response`). */
-function describe(a: Answer): string {
-  if (a.status === undefined) return `no answer (${a.firstLine})`;
-  return String(a.status);
+/** `500`, or the missing answer in words (the response's first line goes in `Verdict.response`). */
+function describe(a: Answer, ctx: JudgeContext): string {
+  if (a.status !== undefined) return String(a.status);
+  if (a.errorCode === 'TIMEOUT') return `no answer within ${formatMs(ctx.timeoutMs)}`;
+  return `no answer (${a.firstLine})`;
+}
+
+/** `email.opened`, `the second delivery`. */
+function the(label: string): string {
+  return label.startsWith('email.') ? label : `the ${label}`;
 }
 
 /** A verdict that did not pass, carrying the offending answer's first response line. */
@@ -170,15 +176,15 @@ function judgeValidEvents(answers: Answer[], ctx: JudgeContext): Verdict {
   const first = bad[0] as Answer;
   const allSame = bad.length > 1 && bad.length === answers.length && bad.every((a) => a.status === first.status && a.status !== undefined);
   const what = allSame
-    ? `every type got ${describe(first)}`
-    : `${first.label} got ${describe(first)}${bad.length > 1 ? ` (and ${plural(bad.length - 1, 'more type')})` : ''}`;
+    ? `every type got ${describe(first, ctx)}`
+    : `${first.label} got ${describe(first, ctx)}${bad.length > 1 ? ` (and ${plural(bad.length - 1, 'more type')})` : ''}`;
   return notPassed('fail', `${what}: valid events are refused`, fixForRejection(first, ctx), first);
 }
 
 const SIGNATURE_FIX = 'verify x-onepush-signature (HMAC-SHA256 of the raw body with your secret) and answer 401 when it is missing or does not match';
 
 /** Cases 2–4: every request must be refused with a 4xx. */
-function judgeRejected(name: CaseName, answers: Answer[]): Verdict {
+function judgeRejected(name: CaseName, answers: Answer[], ctx: JudgeContext): Verdict {
   const accepted = answers.find(is2xx);
   if (accepted) {
     const what =
@@ -193,12 +199,12 @@ function judgeRejected(name: CaseName, answers: Answer[]): Verdict {
   if (odd) {
     if (odd.status === undefined) {
       const fix = odd.errorCode === 'TIMEOUT' ? 'refuse a bad signature at once with 401' : 'your app closed the connection: did it crash? Answer 401 instead';
-      return notPassed('warn', `the ${odd.label} got ${describe(odd)} instead of a 4xx`, fix, odd);
+      return notPassed('warn', `${the(odd.label)} got ${describe(odd, ctx)} instead of a 4xx`, fix, odd);
     }
     const crashed = odd.status >= 500;
     return notPassed(
       'warn',
-      `the ${odd.label} got ${describe(odd)} instead of a 4xx${crashed ? ': the signature check throws' : ''}`,
+      `${the(odd.label)} got ${describe(odd, ctx)} instead of a 4xx${crashed ? ': the signature check throws' : ''}`,
       crashed
         ? 'answer 401 for a missing or malformed signature instead of throwing (check the length before timingSafeEqual)'
         : 'answer 401 (or another 4xx): OnePush retries anything else',
@@ -229,8 +235,8 @@ function judgeAccepted(name: CaseName, answers: Answer[], ctx: JudgeContext): Ve
         return { result: 'pass', message: `an indented, validly signed body answered ${statuses}` };
     }
   }
-  if (bad.status === undefined) return notPassed('warn', `the ${bad.label} got ${describe(bad)}`, fixForRejection(bad, ctx), bad);
-  const got = describe(bad);
+  if (bad.status === undefined) return notPassed('warn', `${the(bad.label)} got ${describe(bad, ctx)}`, fixForRejection(bad, ctx), bad);
+  const got = describe(bad, ctx);
   switch (name) {
     case 'duplicate':
       if (bad.label === 'second delivery') {
@@ -276,7 +282,7 @@ export function judgeCase(name: CaseName, answers: Answer[], ctx: JudgeContext):
     case 'unsigned':
     case 'wrong-signature':
     case 'tampered':
-      return judgeRejected(name, answers);
+      return judgeRejected(name, answers, ctx);
     case 'latency':
       return judgeLatency(answers, ctx).verdict;
     default:
