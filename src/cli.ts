@@ -149,8 +149,8 @@ function buildProgram(setRun: (run: Run) => void): Command {
     .description('run a conformance suite of real signed deliveries against your endpoint')
     .argument('<url>', 'your endpoint (URL or shorthand)')
     .option('--secret <secret>', 'webhook secret (env ONEPUSH_WEBHOOK_SECRET)')
-    .option('--only <cases>', 'run only these cases (comma-separated names or numbers)')
-    .option('--skip <cases>', 'skip these cases')
+    .option('--only <cases>', 'run only these cases (comma-separated names, numbers or ranges: 2-4,duplicate)')
+    .option('--skip <cases>', 'skip these cases (same forms)')
     .option('--timeout <ms>', 'per-request timeout', intArg('--timeout', 1), 10000)
     .option('--strict', 'warnings fail too')
     .option('--json', 'print one JSON object')
@@ -158,7 +158,9 @@ function buildProgram(setRun: (run: Run) => void): Command {
     .addHelpText('after', examples([
       'onepush check http://localhost:3000/webhooks/onepush --secret "$ONEPUSH_WEBHOOK_SECRET"',
       'onepush check 3000 --junit onepush-check.xml --strict',
-    ]))
+      'onepush check :3000 --only unsigned,wrong-signature,tampered',
+      'onepush check localhost:3000 --skip latency --json | jq .summary',
+    ]) + '\nCases: 1 valid-events, 2 unsigned, 3 wrong-signature, 4 tampered, 5 duplicate, 6 unknown-type, 7 out-of-order,\n8 latency, 9 large-payload, 10 non-compact. Without a secret, 2–4 and 10 are skipped.\nExit codes: 0 nothing failed (warnings allowed; --strict: none), 1 a case failed, 2 could not run or reach the URL.\n')
     .action((url, opts) => setRun(async (ctx) => (await import('./commands/check.js')).run(url, opts, ctx)));
 
   program

@@ -275,6 +275,9 @@ describe('onepush check', { concurrency: 3 }, () => {
     assert.equal(r.stderr, '');
     assert.match(r.stdout, /✘ {2}2 {2}unsigned {9}SECURITY: accepted a request without a signature/);
     assertGolden('check-optional-signature.txt', normalise(r.stdout, app.url));
+    const coloured = await check([app.url, '--secret', SECRET, '--only', '2'], { FORCE_COLOR: '1' });
+    assert.equal(coloured.code, 1);
+    assert.ok(coloured.stdout.includes('\u001b[31m✘\u001b[39m  2  unsigned         \u001b[31m\u001b[1mSECURITY:\u001b[22m\u001b[39m accepted'), coloured.stdout);
   });
 
   test("the docs-style app (HMAC over JSON.stringify(req.body)) only warns on case 10; golden output", async (t) => {
