@@ -112,7 +112,7 @@ export async function run(target: string, opts: CheckOptions, ctx: Context): Pro
         continue;
       }
       const spinner = await out.spinner(`${k.number} ${k.name}: ${k.title}…`);
-      let answers: Answer[] = [];
+      const answers: Answer[] = [];
       try {
         if (k.name !== 'latency' || sent === 0) {
           for (const req of planCase(k.name, planInput())) {
@@ -133,7 +133,6 @@ export async function run(target: string, opts: CheckOptions, ctx: Context): Pro
       }
       let report: CaseReport;
       if (k.name === 'latency') {
-        answers = everyAnswer;
         const { verdict, stats } = judgeLatency(everyAnswer, judgeCtx);
         report = toReport(k, verdict, { budgetMs: LATENCY_BUDGET_MS, timeoutMs, ...stats });
       } else {
