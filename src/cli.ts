@@ -1,7 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { createOutput, type Output } from './adapters/terminal.js';
-import { OnepushError } from './core/errors.js';
+import { isOnepushError } from './core/errors.js';
 import type { Context } from './commands/context.js';
 
 // The commander tree. Each action lazy-imports its command (STYLE.md: `sign`, `verify`, `events` and `--help`
@@ -174,7 +174,7 @@ function buildProgram(setRun: (run: Run) => void): Command {
 }
 
 function printError(out: Output, error: unknown, debug: boolean): number {
-  if (error instanceof OnepushError) {
+  if (isOnepushError(error)) {
     out.err(`${out.ec.red('onepush:')} ${error.message}`);
     if (error.hint) out.err(`${out.ec.dim('hint:')} ${error.hint}`);
     if (debug && error.stack) out.err(error.stack);

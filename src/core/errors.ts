@@ -3,6 +3,9 @@ export const EXIT_OK = 0;
 export const EXIT_NO = 1;
 export const EXIT_USAGE = 2;
 
+/** A registry symbol: the same in every bundle, unlike the class itself. */
+const ONEPUSH_ERROR = Symbol.for('onepush.error');
+
 export interface OnepushErrorOptions {
   exitCode?: number;
   hint?: string;
@@ -19,6 +22,7 @@ export class OnepushError extends Error {
     this.name = 'OnepushError';
     this.exitCode = options.exitCode ?? EXIT_USAGE;
     this.hint = options.hint;
+    Object.defineProperty(this, ONEPUSH_ERROR, { value: true });
   }
 }
 
@@ -36,4 +40,12 @@ export class CheckFailed extends OnepushError {
     super(message, { exitCode: EXIT_NO, ...(hint === undefined ? {} : { hint }) });
     this.name = 'CheckFailed';
   }
+}
+
+/**
+ * Whether a value is an OnepushError. By brand, not `instanceof`: each command is its own bundle (see
+ * scripts/build.mjs), so an error thrown by a command is an instance of that bundle's copy of the class.
+ */
+export function isOnepushError(value: unknown): value is OnepushError {
+  return value instanceof Error && (value as { [ONEPUSH_ERROR]?: unknown })[ONEPUSH_ERROR] === true;
 }
