@@ -59,6 +59,8 @@ export interface ReplayOptions {
   cwd?: string;
   stdin?: NodeJS.ReadableStream;
   userAgent?: string;
+  /** Called once the options and sources are checked, before anything is read or sent. */
+  onStart?: () => void;
   onDelivery?: (d: ReplayDelivery) => void;
   onNote?: (note: ReplayNote) => void;
   /** Called after each delivery with counts so far (for a spinner). */
@@ -99,6 +101,7 @@ export async function replay(sources: readonly string[], options: ReplayOptions 
   }
   const files = await expandSources(sources, options.cwd ?? process.cwd());
   const keep = selector({ ...(options.ids ? { ids: options.ids } : {}), ...(options.type ? { type: options.type } : {}), ...(sinceMs !== undefined ? { sinceMs } : {}) });
+  options.onStart?.();
   const builder = new SummaryBuilder();
   const note = options.onNote ?? (() => {});
   const started = performance.now();

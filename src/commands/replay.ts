@@ -30,9 +30,6 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
   const c = out.c;
   const secret = resolveSecret(opts.secret, ctx.env);
   const signal = ctx.shutdownSignal();
-  if (secret === undefined && !opts.keepSignature && !opts.freshId) {
-    out.warn(`no secret: not re-signing (captured headers go unchanged, plain events unsigned); pass --secret or set ${SECRET_ENV}`);
-  }
   const spinner = opts.json ? undefined : await out.spinner('replaying…');
   let lastSpin = 0;
   const printSummary = (s: Summary): void => {
@@ -64,6 +61,11 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
       cwd: ctx.cwd,
       stdin: ctx.stdin,
       userAgent: `onepush-cli/${ctx.version}`,
+      onStart: () => {
+        if (secret === undefined && !opts.keepSignature) {
+          out.warn(`no secret: not re-signing (captured headers go unchanged, plain events unsigned); pass --secret or set ${SECRET_ENV}`);
+        }
+      },
       onDelivery: (d) => (opts.json ? out.json(d) : out.out(line(d))),
       onNote: (n) => out.warn(`${n.source}:${n.line}: ${n.message}${n.kind === 'bad' ? ' (skipped: --skip-bad)' : ''}`),
       onProgress: spinner
