@@ -69,7 +69,7 @@ export class SummaryBuilder {
 /** A summary in words: `12 sent, 11 2xx, 1 failed (503 ×1), 0 skipped · p50 3.1 ms · p95 9.8 ms · 0.4 s`. */
 export function summaryLine(s: Summary): string {
   const reasons = Object.entries(s.failures)
-    .sort((a, b) => b[1] - a[1])
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .map(([r, n]) => `${r} ×${n}`)
     .join(', ');
   const lat = s.p50_ms === null ? '' : ` · p50 ${s.p50_ms} ms · p95 ${s.p95_ms} ms`;
