@@ -27,3 +27,12 @@ export { makeId } from './core/ids.js';
 export { encodeCapture, decodeCapture, captureBody, CaptureError, type Capture, type CaptureInput } from './core/capture.js';
 export { OnepushError, UsageError, CheckFailed } from './core/errors.js';
 export { resolveTarget, DEFAULT_TARGET } from './core/target.js';
+export {
+  deliver,
+  isRetryable,
+  type DeliverRequest,
+  type DeliverOptions,
+  type DeliveryResult,
+} from './adapters/delivery.js';
+export { replay, type ReplayOptions, type ReplayOutcome, type ReplayDelivery, type ReplayNote } from './adapters/replayer.js';
+export { type Summary } from './core/report.js';
