@@ -1,5 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readFile as readFileCallback } from 'node:fs';
 import { UsageError } from '../core/errors.js';
+
+// node:fs rather than node:fs/promises: the latter loads readline and the stream machinery at require time, a few
+// ms of start-up that `sign`/`verify` would pay for one read (bench/startup.bench.ts).
+function readFile(file: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => readFileCallback(file, (e, data) => (e ? reject(e) : resolve(data))));
+}
 
 /** Reads all of a readable stream (stdin) as bytes. */
 export async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
