@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -216,6 +216,28 @@ describe('verify', () => {
     });
     test('an empty log → 2', async () => assertUsage(await v([file('empty.ndjson', ''), '--secret', SECRET]), /is empty: nothing to verify/));
     test('empty stdin → 2', async () => assertUsage(await v(['--secret', SECRET]), /stdin is empty/));
+  });
+});
+
+describe('a terminal on stdin', () => {
+  // `script` gives the CLI a pseudo-terminal: without a file, sign/verify would wait for typed input.
+  const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+  const inTerminal = async (args: string): Promise<{ code: number | null; output: string }> => {
+    const child = spawn('script', ['-qec', `"${process.execPath}" "${BIN}" ${args}`, '/dev/null'], { cwd: ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const [code] = (await once(child, 'close')) as [number | null];
+    return { code, output: output.replace(/\r\n/g, '\n') };
+  };
+  test('sign without a file says what to do, exit 2', { skip: hasScript ? false : 'no script(1) here' }, async () => {
+    const r = await inTerminal('sign --secret x');
+    assert.equal(r.code, 2);
+    assert.match(r.output, /^onepush: no body to sign: give a file, or pipe the body on stdin\nhint: /);
+  });
+  test('verify without a file says what to do, exit 2', { skip: hasScript ? false : 'no script(1) here' }, async () => {
+    const r = await inTerminal('verify --secret x --signature ab');
+    assert.equal(r.code, 2);
+    assert.match(r.output, /^onepush: nothing to verify: /);
   });
 });
 

@@ -82,6 +82,9 @@ async function* checkCaptureLog(file: string, ctx: Context, secret: string, want
 /** `onepush verify [file...]`: offline signature check with grep-style exit codes (SPEC.md §2). */
 export async function run(files: string[], opts: VerifyOptions, ctx: Context): Promise<number> {
   const secret = requireSecret(opts.secret, ctx.env);
+  if (files.length === 0 && (ctx.stdin as { isTTY?: boolean }).isTTY === true) {
+    throw new UsageError('nothing to verify: give a body file or capture log, or pipe one on stdin', 'onepush verify body.json --signature <hex>, or: onepush verify .onepush/events.ndjson');
+  }
   const sources = files.length > 0 ? files : ['-'];
   if (sources.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
   const results: Result[] = [];
