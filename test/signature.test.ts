@@ -131,6 +131,9 @@ describe('explain: names the cause of each variant', () => {
   test('sha256= prefix', () => {
     check(`sha256=${sign(BODY, SECRET)}`, 'prefix', /sha256=.*prefix/);
   });
+  test('signature with surrounding whitespace', () => {
+    check(` ${sign(BODY, SECRET)}\n`, 'header-whitespace', /signature has surrounding whitespace/);
+  });
   test('two causes at once are both named', () => {
     const e = explain(`${BODY}\n`, SECRET, `sha256=${sign(BODY, SECRET)}`);
     assert.equal(e.code, 'prefix');

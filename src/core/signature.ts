@@ -49,6 +49,7 @@ export interface Explanation {
     | 'secret-whitespace'
     | 'whsec-base64'
     | 'not-hex'
+    | 'header-whitespace'
     | 'no-match';
   message: string;
 }
@@ -152,7 +153,16 @@ function headerForms(header: string): HeaderForm[] {
   const prefixed = /^sha256[=:]/i.test(h);
   const bare = prefixed ? h.slice(7) : h;
   if (HEX_64.test(bare)) {
-    forms.push({ code: prefixed ? 'prefix' : null, digest: Buffer.from(bare, 'hex'), what: prefixed ? `the header has a \`${h.slice(0, 7)}\` prefix (GitHub's habit); OnePush sends bare hex` : '' });
+    const padded = h !== header;
+    forms.push({
+      code: prefixed ? 'prefix' : padded ? 'header-whitespace' : null,
+      digest: Buffer.from(bare, 'hex'),
+      what: prefixed
+        ? `the header has a \`${h.slice(0, 7)}\` prefix (GitHub's habit); OnePush sends bare hex`
+        : padded
+          ? 'the signature has surrounding whitespace (a newline from a file or a copy-paste?)'
+          : '',
+    });
   } else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(bare)) {
     const digest = Buffer.from(bare.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
     if (digest.length === 32) {
