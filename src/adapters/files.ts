@@ -14,9 +14,14 @@ export async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer>
   return Buffer.concat(chunks);
 }
 
+/** stdin, or a function giving it: process.stdin builds a stream (and loads its modules) when first touched. */
+export type StdinSource = NodeJS.ReadableStream | (() => NodeJS.ReadableStream);
+
+export const stdinOf = (source: StdinSource): NodeJS.ReadableStream => (typeof source === 'function' ? source() : source);
+
 /** A file's exact bytes, or stdin's for `-`/undefined; a missing or unreadable file is a UsageError (exit 2). */
-export async function readInput(file: string | undefined, stdin: NodeJS.ReadableStream): Promise<Buffer> {
-  if (file === undefined || file === '-') return readStream(stdin);
+export async function readInput(file: string | undefined, stdin: StdinSource): Promise<Buffer> {
+  if (file === undefined || file === '-') return readStream(stdinOf(stdin));
   try {
     return await readFile(file);
   } catch (e) {

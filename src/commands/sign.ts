@@ -16,7 +16,7 @@ export async function run(file: string | undefined, opts: SignOptions, ctx: Cont
   if (file === undefined && (ctx.stdin as { isTTY?: boolean }).isTTY === true) {
     throw new UsageError('no body to sign: give a file, or pipe the body on stdin', 'onepush sign event.json, or: cat event.json | onepush sign');
   }
-  const body = await readInput(file, ctx.stdin);
+  const body = await readInput(file, () => ctx.stdin);
   const signature = sign(body, secret);
   if (opts.json) ctx.out.json({ signature, header: 'x-onepush-signature', bytes: body.length });
   else ctx.out.out(opts.header ? `x-onepush-signature: ${signature}` : signature);

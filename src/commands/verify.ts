@@ -48,7 +48,7 @@ function idOf(body: Buffer): string | undefined {
 
 /** Checks every capture line of a capture log, taking the signature from its headers. */
 async function* checkCaptureLog(file: string, ctx: Context, secret: string, wantExplain: boolean): AsyncGenerator<Result> {
-  const lines = await openLines(file, ctx.stdin);
+  const lines = await openLines(file, () => ctx.stdin);
   let first = true;
   for await (const line of lines) {
     if (line.text.trim() === '') continue;
@@ -101,7 +101,7 @@ export async function run(files: string[], opts: VerifyOptions, ctx: Context): P
   };
   for (const source of sources) {
     if (opts.signature !== undefined) {
-      const body = await readInput(source, ctx.stdin);
+      const body = await readInput(source, () => ctx.stdin);
       show({ source, ...check(body, secret, opts.signature, opts.explain === true) });
     } else {
       for await (const r of checkCaptureLog(source, ctx, secret, opts.explain === true)) show(r);
