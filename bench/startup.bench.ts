@@ -13,6 +13,8 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin/onepush.js');
 const PAIRS = Number(process.env.ONEPUSH_BENCH_PAIRS ?? 40);
 const GOAL = 1.3;
+// stdout as in CI and in `$(onepush sign …)`: a pipe (ONEPUSH_BENCH_STDOUT=ignore for /dev/null).
+const STDOUT = process.env.ONEPUSH_BENCH_STDOUT === 'ignore' ? 'ignore' : 'pipe';
 
 const dir = mkdtempSync(join(tmpdir(), 'onepush-bench-'));
 const body = join(dir, 'body.json');
@@ -24,7 +26,7 @@ const env = { ...process.env, NO_COLOR: '1' };
 
 function time(args: string[]): number {
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(process.execPath, args, { env, stdio: ['ignore', STDOUT, 'pipe'] });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return ms;
@@ -47,7 +49,7 @@ try {
   // Warm the disk cache and the code cache before measuring.
   for (let i = 0; i < 3; i++) for (const [, args] of cases) time(args);
   for (let i = 0; i < 3; i++) time(['-e', '0']);
-  console.log(`${PAIRS} interleaved pairs per command against \`node -e 0\` (node ${process.version})`);
+  console.log(`${PAIRS} interleaved pairs per command against \`node -e 0\` (node ${process.version}, stdout: ${STDOUT})`);
   console.log('command          node -e 0   onepush    ratio (median of pairs)');
   let verifyRatio = NaN;
   for (const [name, args] of cases) {
