@@ -32,7 +32,7 @@ function check(body: Buffer, secret: string, header: string | undefined, wantExp
   if (verify(body, secret, header)) return { valid: true, code: 'valid', message: 'valid signature' };
   if (header === undefined || header.trim() === '') return { valid: false, code: 'missing', message: 'no signature: the x-onepush-signature header is missing or empty' };
   if (!/^[0-9a-fA-F]{64}$/.test(header)) {
-    return { valid: false, code: 'not-hex', message: `the signature is not a 64-character hex digest (got ${[...header].length} characters; add --explain to find out why)` };
+    return { valid: false, code: 'not-hex', message: `the signature is not a 64-character hex digest (got ${[...header].length} character${[...header].length === 1 ? '' : 's'}; add --explain to find out why)` };
   }
   return { valid: false, code: 'no-match', message: 'signature does not match the body (add --explain to find out why)' };
 }

@@ -197,7 +197,7 @@ export function explain(body: Body, secret: string, header: string | null | unde
     return {
       valid: false,
       code: 'not-hex',
-      message: `the signature is not a 64-character hex digest (got ${[...header].length} characters); no known variant matched`,
+      message: `the signature is not a 64-character hex digest (got ${[...header].length} character${[...header].length === 1 ? '' : 's'}); no known variant matched`,
     };
   }
   const raw = Buffer.from(body);
