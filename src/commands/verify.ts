@@ -110,7 +110,11 @@ export async function run(files: string[], opts: VerifyOptions, ctx: Context): P
   const counted = results.filter((r) => !r.skipped);
   const valid = counted.length > 0 && counted.every((r) => r.valid);
   if (opts.json) out.json({ valid, checked: counted.length, invalid: counted.filter((r) => !r.valid).length, results });
-  else if (counted.length > 1) {
+  if (counted.length === 0) {
+    // Only captures of requests refused before their body was read (413): nothing could be checked.
+    throw new UsageError('nothing to verify: no capture in the input has a body (each request was refused before its body was read)');
+  }
+  if (!opts.json && counted.length > 1) {
     const bad = counted.filter((r) => !r.valid).length;
     out.err(`${counted.length} checked: ${counted.length - bad} valid, ${bad} invalid`);
   }
