@@ -42,6 +42,41 @@ const commandsExternal = {
   },
 };
 
+/**
+ * commander requires node:child_process at load time, only to spawn stand-alone executable subcommands, which
+ * onepush does not have; that require alone pulls in ~37 internal modules (child_process, net, dgram, …) on every
+ * start. Deferred to first use, it costs nothing. (Same commander, same parser: only when the module is loaded.)
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      if (!source.includes(eager)) return undefined; // another commander: leave it as it is
+      return {
+        loader: 'js',
+        contents: source.replace(eager, "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };"),
+      };
+    });
+  },
+};
+
+/**
+ * Every Chalk of the CLI is built with an explicit level (src/adapters/terminal.ts: colorLevel honours NO_COLOR,
+ * FORCE_COLOR and the TTY), so chalk's own detection is never used; its Node variant still requires node:os and
+ * node:tty (which loads net) at start. Its browser variant, a constant here, is what gets bundled. Consequence:
+ * chalk's default `chalk` instance is colourless in the CLI; use `ctx.out.c` / `ctx.out.ec`.
+ */
+const chalkWithoutDetection = {
+  name: 'chalk-without-detection',
+  setup(b) {
+    b.onResolve({ filter: /^#supports-color$/ }, (args) => ({
+      path: join(dirname(args.importer), 'vendor', 'supports-color', 'browser.js'),
+    }));
+  },
+};
+
 await rm(join(root, 'dist'), { recursive: true, force: true });
 const common = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', external, logLevel: 'warning' };
 await Promise.all([
@@ -52,7 +87,7 @@ await Promise.all([
     outdir: 'dist',
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
-    plugins: [commandsExternal],
+    plugins: [commandsExternal, lazyChildProcess, chalkWithoutDetection],
     // CommonJS has no import.meta: give modules that find files next to themselves (fixtures) their own URL.
     define: { 'import.meta.url': '__onepush_import_meta_url' },
     banner: { js: "const __onepush_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },

@@ -202,7 +202,10 @@ export async function main(argv: string[]): Promise<void> {
   const ctx: Context = {
     out,
     env: process.env,
-    stdin: process.stdin,
+    // A getter: touching process.stdin builds a stream (and loads its modules); most commands never read it.
+    get stdin() {
+      return process.stdin;
+    },
     cwd: process.cwd(),
     version: pkg.version,
     shutdownSignal() {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -214,8 +214,56 @@ describe('verify', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /warning: .*torn\.ndjson:2: torn last line skipped/);
     });
+    const refused = encodeCapture({
+      receivedAt: new Date('2026-11-27T00:00:00Z'),
+      method: 'POST',
+      path: '/webhooks/onepush',
+      headers: {},
+      body: null,
+      verified: null,
+      status: 413,
+      reason: 'body too large',
+      declaredSize: 5_000_000,
+    });
+    test('a capture refused before its body was read is skipped, not counted', async () => {
+      const log = file('with413.ndjson', capture(BODY, GOOD) + refused);
+      const r = await v([log, '--secret', SECRET, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const j = JSON.parse(r.stdout);
+      assert.equal(j.checked, 1);
+      assert.deepEqual(j.results[1], { source: log, line: 2, valid: false, skipped: true, code: 'no-body', message: 'skipped: the body was not captured (answered 413)' });
+      const human = await v([log, '--secret', SECRET]);
+      assert.match(human.stdout, /\n- skipped .*:2 — the body was not captured \(answered 413\)\n$/);
+    });
+    test('only refused captures → 2, nothing to verify', async () => {
+      const r = await v([file('only413.ndjson', refused), '--secret', SECRET]);
+      assertUsage(r, /nothing to verify: no capture in the input has a body/, r.stdout);
+      assert.match(r.stdout, /^- skipped /);
+    });
     test('an empty log → 2', async () => assertUsage(await v([file('empty.ndjson', ''), '--secret', SECRET]), /is empty: nothing to verify/));
     test('empty stdin → 2', async () => assertUsage(await v(['--secret', SECRET]), /stdin is empty/));
+  });
+});
+
+describe('a terminal on stdin', () => {
+  // `script` gives the CLI a pseudo-terminal: without a file, sign/verify would wait for typed input.
+  const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+  const inTerminal = async (args: string): Promise<{ code: number | null; output: string }> => {
+    const child = spawn('script', ['-qec', `"${process.execPath}" "${BIN}" ${args}`, '/dev/null'], { cwd: ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const [code] = (await once(child, 'close')) as [number | null];
+    return { code, output: output.replace(/\r\n/g, '\n') };
+  };
+  test('sign without a file says what to do, exit 2', { skip: hasScript ? false : 'no script(1) here' }, async () => {
+    const r = await inTerminal('sign --secret x');
+    assert.equal(r.code, 2);
+    assert.match(r.output, /^onepush: no body to sign: give a file, or pipe the body on stdin\nhint: /);
+  });
+  test('verify without a file says what to do, exit 2', { skip: hasScript ? false : 'no script(1) here' }, async () => {
+    const r = await inTerminal('verify --secret x --signature ab');
+    assert.equal(r.code, 2);
+    assert.match(r.output, /^onepush: nothing to verify: /);
   });
 });
 

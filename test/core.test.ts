@@ -8,6 +8,7 @@ import { makeId } from '../src/core/ids.js';
 import { asFixture, buildSample } from '../src/core/samples.js';
 import { eventSchemas, onepushEventSchema, validateEvent } from '../src/core/schemas.js';
 import { resolveTarget } from '../src/core/target.js';
+import { fileError } from '../src/adapters/files.js';
 
 // The pure core of issue #2 besides signatures: the catalogue and its schemas, the fixtures, samples and ids,
 // and the capture codec (SPEC.md §3).
@@ -210,6 +211,13 @@ describe('errors and targets', () => {
     assert.equal(isOnepushError(u), true);
     assert.equal(isOnepushError(new Error('x')), false);
     assert.equal(isOnepushError({ exitCode: 2, message: 'x' }), false);
+  });
+  test('unreadable files are usage errors in words (EACCES cannot be made as root, so checked here too)', () => {
+    const err = (code: string) => Object.assign(new Error(`${code}: raw`), { code });
+    assert.equal(fileError('a.json', err('EACCES')).message, 'cannot read a.json: permission denied');
+    assert.equal(fileError('a.json', err('EISDIR')).message, 'cannot read a.json: it is a directory');
+    assert.equal(fileError('a.json', err('ENOENT')).hint, 'check the path');
+    assert.equal(fileError('a.json', err('EIO')).exitCode, 2);
   });
   test('resolveTarget shorthands', () => {
     assert.equal(resolveTarget('3000').href, 'http://localhost:3000/webhooks/onepush');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -63,5 +63,20 @@ describe('lazy imports', () => {
     const r = await loadedPackages([], '', ['-e', "require('zod'); import('ora').then(() => {})"]);
     assert.ok(r.packages.includes('ora'), `loaded: ${r.packages.join(', ')}`);
     assert.ok(r.packages.includes('zod'), `loaded: ${r.packages.join(', ')}`);
+  });
+});
+
+describe('build assumptions', () => {
+  // scripts/build.mjs bundles chalk without its colour detection (start-up): only Chalk instances built with an
+  // explicit level (src/adapters/terminal.ts) colour anything, so chalk's default instance must not be used.
+  test("no source file uses chalk's default instance", () => {
+    const src = fileURLToPath(new URL('../src/', import.meta.url));
+    const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const offenders = files.filter((f) => {
+      const text = readFileSync(join(src, f), 'utf8');
+      return /import\s+(?!type\b)[\w$]+\s*(,\s*\{[^}]*\})?\s*from\s*['"]chalk['"]/.test(text) || /import\s*\{[^}]*\bdefault\b[^}]*\}\s*from\s*['"]chalk['"]/.test(text) || /\bimport\(\s*['"]chalk['"]\s*\)/.test(text);
+    });
+    assert.deepEqual(offenders, []);
+    assert.ok(files.length > 10, 'the scan saw the sources');
   });
 });

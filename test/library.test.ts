@@ -78,4 +78,33 @@ describe('library (dist/index.js)', () => {
     assert.equal(stderr, '');
     assert.equal(stdout, "true\ntrailing-newline\n");
   });
+  test('typed: typical uses type-check against dist/types (strict, nodenext, a Node project with @types/node)', async () => {
+    const proj = join(dir, 'typed');
+    mkdirSync(join(proj, 'node_modules'), { recursive: true });
+    symlinkSync(ROOT, join(proj, 'node_modules', 'onepush-cli'), 'dir');
+    writeFileSync(join(proj, 'package.json'), '{"type":"module"}');
+    writeFileSync(
+      join(proj, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')] }, files: ['use.ts'] }),
+    );
+    writeFileSync(
+      join(proj, 'use.ts'),
+      [
+        "import { sign, verify, explain, eventSchemas, buildSample, decodeCapture, type EmailBouncedEvent, type Explanation } from 'onepush-cli';",
+        "const s: string = sign('{}', 'k');",
+        "const ok: boolean = verify(new Uint8Array(2), 'k', s);",
+        "const why: Explanation['code'] = explain('{}', 'k', undefined).code;",
+        "const bounce: EmailBouncedEvent = eventSchemas['email.bounced'].parse({});",
+        "const kind: 'hard' | 'soft' = bounce.data.bounce.type;",
+        "const e = buildSample({ type: 'email.sent', data: {} }, { now: new Date(), id: 'evt_1', emailId: 'em_1' });",
+        "const body: string | null = decodeCapture('{}').body;",
+        '// @ts-expect-error: the secret must be a string',
+        'sign("{}", 42);',
+        'export { ok, why, kind, e, body };',
+      ].join('\n'),
+    );
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const r = await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: proj }).catch((e: { stdout: string; stderr: string }) => e);
+    assert.equal(r.stdout + r.stderr, '');
+  });
 });

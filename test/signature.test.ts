@@ -131,6 +131,12 @@ describe('explain: names the cause of each variant', () => {
   test('sha256= prefix', () => {
     check(`sha256=${sign(BODY, SECRET)}`, 'prefix', /sha256=.*prefix/);
   });
+  test('the whole header line given as the value', () => {
+    check(`x-onepush-signature: ${sign(BODY, SECRET)}`, 'prefix', /whole header line/);
+  });
+  test('signature with surrounding whitespace', () => {
+    check(` ${sign(BODY, SECRET)}\n`, 'header-whitespace', /signature has surrounding whitespace/);
+  });
   test('two causes at once are both named', () => {
     const e = explain(`${BODY}\n`, SECRET, `sha256=${sign(BODY, SECRET)}`);
     assert.equal(e.code, 'prefix');

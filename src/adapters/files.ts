@@ -1,5 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readFile as readFileCallback } from 'node:fs';
 import { UsageError } from '../core/errors.js';
+
+// node:fs rather than node:fs/promises: the latter loads readline and the stream machinery at require time, a few
+// ms of start-up that `sign`/`verify` would pay for one read (bench/startup.bench.ts).
+function readFile(file: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => readFileCallback(file, (e, data) => (e ? reject(e) : resolve(data))));
+}
 
 /** Reads all of a readable stream (stdin) as bytes. */
 export async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -8,9 +14,14 @@ export async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer>
   return Buffer.concat(chunks);
 }
 
+/** stdin, or a function giving it: process.stdin builds a stream (and loads its modules) when first touched. */
+export type StdinSource = NodeJS.ReadableStream | (() => NodeJS.ReadableStream);
+
+export const stdinOf = (source: StdinSource): NodeJS.ReadableStream => (typeof source === 'function' ? source() : source);
+
 /** A file's exact bytes, or stdin's for `-`/undefined; a missing or unreadable file is a UsageError (exit 2). */
-export async function readInput(file: string | undefined, stdin: NodeJS.ReadableStream): Promise<Buffer> {
-  if (file === undefined || file === '-') return readStream(stdin);
+export async function readInput(file: string | undefined, stdin: StdinSource): Promise<Buffer> {
+  if (file === undefined || file === '-') return readStream(stdinOf(stdin));
   try {
     return await readFile(file);
   } catch (e) {

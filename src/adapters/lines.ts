@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { fileError } from './files.js';
+import { fileError, stdinOf, type StdinSource } from './files.js';
 
 /** One line of an NDJSON file; `terminated` is false for a last line with no newline (a crash can tear one). */
 export interface Line {
@@ -34,8 +34,8 @@ export async function* splitLines(stream: AsyncIterable<Buffer | string>): Async
 }
 
 /** Opens a file (or stdin for `-`) for reading line by line; a missing file is a UsageError (exit 2). */
-export async function openLines(file: string, stdin: NodeJS.ReadableStream): Promise<AsyncGenerator<Line>> {
-  if (file === '-') return splitLines(stdin as AsyncIterable<Buffer>);
+export async function openLines(file: string, stdin: StdinSource): Promise<AsyncGenerator<Line>> {
+  if (file === '-') return splitLines(stdinOf(stdin) as AsyncIterable<Buffer>);
   const stream = createReadStream(file, { highWaterMark: 1 << 16 });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());

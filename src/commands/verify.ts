@@ -32,7 +32,7 @@ function check(body: Buffer, secret: string, header: string | undefined, wantExp
   if (verify(body, secret, header)) return { valid: true, code: 'valid', message: 'valid signature' };
   if (header === undefined || header.trim() === '') return { valid: false, code: 'missing', message: 'no signature: the x-onepush-signature header is missing or empty' };
   if (!/^[0-9a-fA-F]{64}$/.test(header)) {
-    return { valid: false, code: 'not-hex', message: `the signature is not a 64-character hex digest (got ${header.length} characters)` };
+    return { valid: false, code: 'not-hex', message: `the signature is not a 64-character hex digest (got ${[...header].length} character${[...header].length === 1 ? '' : 's'}; add --explain to find out why)` };
   }
   return { valid: false, code: 'no-match', message: 'signature does not match the body (add --explain to find out why)' };
 }
@@ -48,7 +48,7 @@ function idOf(body: Buffer): string | undefined {
 
 /** Checks every capture line of a capture log, taking the signature from its headers. */
 async function* checkCaptureLog(file: string, ctx: Context, secret: string, wantExplain: boolean): AsyncGenerator<Result> {
-  const lines = await openLines(file, ctx.stdin);
+  const lines = await openLines(file, () => ctx.stdin);
   let first = true;
   for await (const line of lines) {
     if (line.text.trim() === '') continue;
@@ -82,6 +82,9 @@ async function* checkCaptureLog(file: string, ctx: Context, secret: string, want
 /** `onepush verify [file...]`: offline signature check with grep-style exit codes (SPEC.md §2). */
 export async function run(files: string[], opts: VerifyOptions, ctx: Context): Promise<number> {
   const secret = requireSecret(opts.secret, ctx.env);
+  if (files.length === 0 && (ctx.stdin as { isTTY?: boolean }).isTTY === true) {
+    throw new UsageError('nothing to verify: give a body file or capture log, or pipe one on stdin', 'onepush verify body.json --signature <hex>, or: onepush verify .onepush/events.ndjson');
+  }
   const sources = files.length > 0 ? files : ['-'];
   if (sources.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
   const results: Result[] = [];
@@ -98,7 +101,7 @@ export async function run(files: string[], opts: VerifyOptions, ctx: Context): P
   };
   for (const source of sources) {
     if (opts.signature !== undefined) {
-      const body = await readInput(source, ctx.stdin);
+      const body = await readInput(source, () => ctx.stdin);
       show({ source, ...check(body, secret, opts.signature, opts.explain === true) });
     } else {
       for await (const r of checkCaptureLog(source, ctx, secret, opts.explain === true)) show(r);
@@ -107,7 +110,11 @@ export async function run(files: string[], opts: VerifyOptions, ctx: Context): P
   const counted = results.filter((r) => !r.skipped);
   const valid = counted.length > 0 && counted.every((r) => r.valid);
   if (opts.json) out.json({ valid, checked: counted.length, invalid: counted.filter((r) => !r.valid).length, results });
-  else if (counted.length > 1) {
+  if (counted.length === 0) {
+    // Only captures of requests refused before their body was read (413): nothing could be checked.
+    throw new UsageError('nothing to verify: no capture in the input has a body (each request was refused before its body was read)');
+  }
+  if (!opts.json && counted.length > 1) {
     const bad = counted.filter((r) => !r.valid).length;
     out.err(`${counted.length} checked: ${counted.length - bad} valid, ${bad} invalid`);
   }

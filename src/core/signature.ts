@@ -49,6 +49,7 @@ export interface Explanation {
     | 'secret-whitespace'
     | 'whsec-base64'
     | 'not-hex'
+    | 'header-whitespace'
     | 'no-match';
   message: string;
 }
@@ -147,12 +148,26 @@ interface HeaderForm {
 }
 
 function headerForms(header: string): HeaderForm[] {
-  const h = header.trim();
+  // The whole header line pasted as the value (`onepush sign --header` prints it) is a prefix too.
+  const line = /^\s*x-onepush-signature\s*:\s*/i.exec(header);
+  const h = (line ? header.slice(line[0].length) : header).trim();
   const forms: HeaderForm[] = [];
   const prefixed = /^sha256[=:]/i.test(h);
   const bare = prefixed ? h.slice(7) : h;
   if (HEX_64.test(bare)) {
-    forms.push({ code: prefixed ? 'prefix' : null, digest: Buffer.from(bare, 'hex'), what: prefixed ? `the header has a \`${h.slice(0, 7)}\` prefix (GitHub's habit); OnePush sends bare hex` : '' });
+    let code: Explanation['code'] | null = null;
+    let what = '';
+    if (line) {
+      code = 'prefix';
+      what = 'the value is the whole header line: pass only the hex after `x-onepush-signature:`';
+    } else if (prefixed) {
+      code = 'prefix';
+      what = `the header has a \`${h.slice(0, 7)}\` prefix (GitHub's habit); OnePush sends bare hex`;
+    } else if (h !== header) {
+      code = 'header-whitespace';
+      what = 'the signature has surrounding whitespace (a newline from a file or a copy-paste?)';
+    }
+    forms.push({ code, digest: Buffer.from(bare, 'hex'), what });
   } else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(bare)) {
     const digest = Buffer.from(bare.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
     if (digest.length === 32) {
@@ -182,7 +197,7 @@ export function explain(body: Body, secret: string, header: string | null | unde
     return {
       valid: false,
       code: 'not-hex',
-      message: `the signature is not a 64-character hex digest (got ${header.length} characters); no known variant matched`,
+      message: `the signature is not a 64-character hex digest (got ${[...header].length} character${[...header].length === 1 ? '' : 's'}); no known variant matched`,
     };
   }
   const raw = Buffer.from(body);

@@ -6,6 +6,7 @@ const { writeFileSync } = require('node:fs');
 const { pathToFileURL } = require('node:url');
 
 const out = process.env.ONEPUSH_RECORD_LOADS;
+if (!out) return;
 const seen = new Set();
 const PKG = /[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/;
 
