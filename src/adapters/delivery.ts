@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createHttpClient, type HttpClient, type OutgoingRequest, type SendResult } from './http-client.js';
 
 // The delivery engine shared by `trigger`, `replay` and the library's `deliver` (issue #4): one request = body bytes
@@ -115,6 +116,8 @@ export async function deliverAll<T>(
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const interval = options.rate ? 1000 / options.rate : 0;
   const signal = options.signal;
+  // Each attempt in flight listens on the signal.
+  if (signal) setMaxListeners(0, signal);
   let nextStart = 0;
   const iterator = (Symbol.asyncIterator in items ? (items as AsyncIterable<T>)[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]()) as
     | AsyncIterator<T>
