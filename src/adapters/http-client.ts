@@ -1,4 +1,5 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { setFlagsFromString } from 'node:v8';
 import { Agent } from 'undici';
 
 // The one HTTP client (undici, kept-alive connections). One call = one attempt; retries, concurrency and rate
@@ -116,6 +117,16 @@ export function localhostLookup(hostname: string, options: LookupOptions, callba
   const wanted = both.filter((a) => !options.family || options.family === a.family);
   if (options.all) callback(null, wanted);
   else callback(null, wanted[0]?.address ?? '127.0.0.1', wanted[0]?.family ?? 4);
+}
+
+/**
+ * For the CLI only (never the library: it changes V8 flags for the whole process): compile undici's WASM HTTP
+ * parser with Liftoff alone. V8's optimising tier for that module costs ~35 MiB of peak RSS and ~100 ms of a cold
+ * start, for a parser that only reads short webhook responses (see bench/replay.bench.ts). Call before the first
+ * request.
+ */
+export function useLeanWasm(): void {
+  setFlagsFromString('--liftoff-only');
 }
 
 /** Creates a kept-alive client. `localhost` reaches a server on 127.0.0.1 or ::1 alike (happy eyeballs). */
