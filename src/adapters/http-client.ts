@@ -1,6 +1,21 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
-import { Agent } from 'undici';
+import type { Agent as UndiciAgent } from 'undici';
+
+/**
+ * undici's Agent alone: `require('undici')` loads fetch, WebSocket, caches and more (~60 ms of a cold `trigger`);
+ * the Agent module alone loads in ~15 ms. undici 7 has no exports map, so the path resolves; if a later version
+ * moves it, the whole package is the fallback.
+ */
+function loadAgent(): typeof UndiciAgent {
+  const require = createRequire(import.meta.url);
+  try {
+    return require('undici/lib/dispatcher/agent.js') as typeof UndiciAgent;
+  } catch {
+    return (require('undici') as typeof import('undici')).Agent;
+  }
+}
 
 // The one HTTP client (undici, kept-alive connections). One call = one attempt; retries, concurrency and rate
 // are the delivery engine's business. Redirects are never followed (SPEC/issue #4: 3xx is a failure).
@@ -131,6 +146,7 @@ export function useLeanWasm(): void {
 
 /** Creates a kept-alive client. `localhost` reaches a server on 127.0.0.1 or ::1 alike (happy eyeballs). */
 export function createHttpClient(options: ClientOptions): HttpClient {
+  const Agent = loadAgent();
   const agent = new Agent({
     keepAliveTimeout: 10_000,
     connections: options.connections ?? null,
