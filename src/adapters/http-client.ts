@@ -168,6 +168,7 @@ export function createHttpClient(options: ClientOptions): HttpClient {
         const finish = (result: SendResult): void => {
           if (settled) return;
           settled = true;
+          clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
           resolve(result);
         };
@@ -180,6 +181,12 @@ export function createHttpClient(options: ClientOptions): HttpClient {
           fail(aborted());
           controller?.abort(aborted());
         }
+        // Our own timer for the whole attempt: undici's headers/body timeouts tick at a 1 s resolution above 1 s and
+        // are not a total; they stay set as a backstop.
+        const timer = setTimeout(() => {
+          fail({ name: 'TimeoutError' });
+          controller?.abort(Object.assign(new Error('timeout'), { code: 'TIMEOUT' }));
+        }, timeoutMs);
         if (signal?.aborted) {
           fail(aborted());
           return;
@@ -199,6 +206,7 @@ export function createHttpClient(options: ClientOptions): HttpClient {
             {
               onRequestStart(c) {
                 controller = c;
+                if (settled) c.abort(aborted());
               },
               onResponseStart(_c, statusCode, headers) {
                 status = statusCode;
