@@ -32,6 +32,7 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
   const c = out.c;
   const secret = resolveSecret(opts.secret, ctx.env);
   const signal = ctx.shutdownSignal();
+  signal.addEventListener('abort', () => out.err('replay: stopping — deliveries in flight finish first (Ctrl-C again to quit now)'), { once: true });
   const spinner = opts.json ? undefined : await out.spinner('replaying…');
   let lastSpin = 0;
   // Results are written in batches (one write per tick or per 64 KB, not per line): at thousands of deliveries a
