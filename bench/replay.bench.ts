@@ -145,7 +145,9 @@ try {
   const big = join(dir, 'big.ndjson');
   await writeLog(big, BIG);
   const mem = await peakRss([BIN, 'replay', big, '--to', url, '--concurrency', '32', '--keep-signature', '--json']);
+  const bareMem = await peakRss([bareFile, big, url, '32']);
   console.log(`replay ${BIG} captures: peak RSS ${mem.mib.toFixed(1)} MiB (goal < 100 MiB), ${(BIG / (mem.ms / 1000)).toFixed(0)} events/s`);
+  console.log(`  (the bare undici loop on the same log: ${bareMem.mib.toFixed(1)} MiB, ${(BIG / (bareMem.ms / 1000)).toFixed(0)} events/s)`);
 
   // 3. trigger cold start.
   const runs = 11;
