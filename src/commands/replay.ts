@@ -33,7 +33,9 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
   const secret = resolveSecret(opts.secret, ctx.env);
   const signal = ctx.shutdownSignal();
   signal.addEventListener('abort', () => out.err('replay: stopping — deliveries in flight finish first (Ctrl-C again to quit now)'), { once: true });
-  const spinner = opts.json ? undefined : await out.spinner('replaying…');
+  // Progress on stderr when it is a terminal and stdout is not (results go to a file or a pipe): on a terminal the
+  // result lines themselves show progress, and a spinner would tangle with them.
+  const spinner = out.isTTY ? undefined : await out.spinner('replaying…');
   let lastSpin = 0;
   // Results are written in batches (one write per tick or per 64 KB, not per line): at thousands of deliveries a
   // second, a write per line costs as much as the deliveries. Order is kept; the batch is flushed before the summary.
