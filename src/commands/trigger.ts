@@ -10,7 +10,7 @@ import { makeId } from '../core/ids.js';
 import { parseSetValue } from '../core/paths.js';
 import { buildSample, type Fixture, type SampleOverrides } from '../core/samples.js';
 import { sign } from '../core/signature.js';
-import { resolveTarget } from '../core/target.js';
+import { DEFAULT_TARGET, resolveTarget } from '../core/target.js';
 import type { Context } from './context.js';
 
 export interface TriggerOptions {
@@ -77,7 +77,7 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
   useLeanWasm();
   const { out } = ctx;
   const c = out.c;
-  const url = resolveTarget(opts.to ?? 'http://localhost:4242/webhooks/onepush');
+  const url = resolveTarget(opts.to ?? DEFAULT_TARGET);
   const secret = resolveSecret(opts.secret, ctx.env);
 
   // Which templates: --fixture (its own type, or each named type), else the shipped ones.
