@@ -1,4 +1,4 @@
-import { useLeanWasm } from '../adapters/http-client.js';
+import { tuneForDelivery } from '../adapters/http-client.js';
 import { resolveSecret, SECRET_ENV } from '../adapters/secret.js';
 import { replay, type ReplayDelivery } from '../adapters/replayer.js';
 import { isOnepushError } from '../core/errors.js';
@@ -27,7 +27,7 @@ export interface ReplayCommandOptions {
  * NDJSON), notes and the human summary on stderr. Exit 0 all 2xx, 1 any failed, 2 bad source/line, 130 on Ctrl-C.
  */
 export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Context): Promise<number> {
-  useLeanWasm();
+  tuneForDelivery();
   const { out } = ctx;
   const c = out.c;
   const secret = resolveSecret(opts.secret, ctx.env);

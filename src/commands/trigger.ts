@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createHttpClient, useLeanWasm } from '../adapters/http-client.js';
+import { createHttpClient, tuneForDelivery } from '../adapters/http-client.js';
 import { deliverAll, type DeliveryResult } from '../adapters/delivery.js';
 import { readInput } from '../adapters/files.js';
 import { loadFixture, readFixtureFile } from '../adapters/fixtures.js';
@@ -74,7 +74,7 @@ async function readData(file: string, ctx: Context): Promise<Record<string, unkn
 
 /** `onepush trigger <type...>`: builds, signs and sends sample events (issue #4). */
 export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context): Promise<number> {
-  useLeanWasm();
+  tuneForDelivery();
   const { out } = ctx;
   const c = out.c;
   const url = resolveTarget(opts.to ?? DEFAULT_TARGET);
