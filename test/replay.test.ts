@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { encodeCapture } from '../src/core/capture.js';
-import { runCli, type RunResult } from './helpers/cli.js';
+import { runCli, startCli, type RunResult } from './helpers/cli.js';
 import { startRawServer, startStrictReceiver, type TestServer } from './helpers/servers.js';
 
 // `onepush replay` end to end (issue #4): capture logs written with the same codec `listen` uses, replayed by the
@@ -344,6 +345,50 @@ describe('onepush replay', () => {
       assert.equal(slow.code, 0, slow.stderr);
       assert.equal(app.received.length, 6);
       assert.ok(performance.now() - started >= 250, '6 starts at 20/s take at least 250 ms');
+    });
+  });
+
+  test('Ctrl-C: deliveries in flight finish, no new ones start, the summary prints, exit 130', async () => {
+    const dir = tmp();
+    const many: Ev[] = Array.from({ length: 50 }, (_, i) => ({ id: `evt_i${i}`, type: 'email.sent', at: minutesAgo(1) }));
+    const log = writeLog(dir, many.map((e) => capture(e)).join(''));
+    let release: (() => void) | undefined;
+    const app = await startRawServer((_r, res) => {
+      // Hold the second request until the test has sent SIGINT.
+      if (app.received.length === 2) {
+        release = () => {
+          res.writeHead(200);
+          res.end('late');
+        };
+        return;
+      }
+      res.writeHead(200);
+      res.end('ok');
+    });
+    await withServer(app, async () => {
+      const cli = startCli(['replay', log, '--to', app.url, '--keep-signature', '--json']);
+      await cli.waitForLine((l) => l.includes('"n":1'));
+      await app.waitFor(2);
+      const exited = once(cli.child, 'exit');
+      const stopping = new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (cli.stderr().includes('stopping')) resolve();
+        };
+        cli.child.stderr!.on('data', () => setImmediate(check));
+        check();
+      });
+      cli.child.kill('SIGINT');
+      await stopping;
+      release?.();
+      const [code] = (await exited) as [number | null];
+      await cli.stop(); // already exited: collects the rest of the output
+      assert.equal(code, 130, cli.stderr());
+      assert.equal(app.received.length, 2, 'no delivery started after Ctrl-C');
+      const out = cli.stdoutLines.map((l) => JSON.parse(l) as Json);
+      assert.deepEqual(out.map((o) => o.kind), ['delivery', 'delivery', 'summary']);
+      assert.equal(out[1]!.response, 'late', 'the delivery in flight finished');
+      assert.equal(out[2]!.sent, 2);
+      assert.match(cli.stderr(), /interrupted/);
     });
   });
 });

@@ -217,6 +217,19 @@ describe('onepush trigger', () => {
     });
   });
 
+  test('an app that never answers: a timeout in words, retried, exit 1', async () => {
+    const app = await startRawServer(() => {});
+    await withServer(app, async () => {
+      const r = await runCli(['trigger', 'sent', '--to', app.url, '--secret', SECRET, '--timeout', '200', '--retries', '1', '--json']);
+      assert.equal(r.code, 1);
+      assert.equal(app.received.length, 2);
+      const [d] = lines(r);
+      assert.equal(d!.status, null);
+      assert.equal(d!.attempts, 2);
+      assert.equal(d!.error, 'no answer within 200 ms (OnePush gives a handler 5 s)');
+    });
+  });
+
   test('3xx is a failure and is not followed (exit 1)', async () => {
     const elsewhere = await startRawServer();
     const app = await startRawServer((_r, res) => {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createHttpClient, type HttpClient, type OutgoingRequest, type SendResult } from './http-client.js';
 
 // The delivery engine shared by `trigger`, `replay` and the library's `deliver` (issue #4): one request = body bytes
@@ -84,7 +85,9 @@ export async function deliverWith(client: HttpClient, req: OutgoingRequest, opti
   let attempts = 0;
   for (;;) {
     attempts++;
-    const r = await client.send(req, signal ? { timeoutMs, signal } : { timeoutMs });
+    // The signal stops retries and new deliveries, not the attempt in flight: it finishes (within its timeout), so
+    // what was sent is reported. A second Ctrl-C exits at once (cli.ts).
+    const r = await client.send(req, { timeoutMs });
     if (attempts > retries || !isRetryable(r) || signal?.aborted) return toResult(r, attempts);
     let wait = backoffDelay(attempts, base, cap, Math.random());
     if (r.status === 429 && r.retryAfterMs !== undefined) wait = Math.min(r.retryAfterMs, options.maxRetryAfterMs ?? 60_000);
@@ -115,6 +118,8 @@ export async function deliverAll<T>(
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const interval = options.rate ? 1000 / options.rate : 0;
   const signal = options.signal;
+  // Every worker's backoff sleep may listen on the signal.
+  if (signal) setMaxListeners(0, signal);
   let nextStart = 0;
   const iterator = (Symbol.asyncIterator in items ? (items as AsyncIterable<T>)[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]()) as
     | AsyncIterator<T>

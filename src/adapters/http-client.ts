@@ -1,5 +1,21 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { Agent, request } from 'undici';
+import { createRequire } from 'node:module';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import type { Agent as UndiciAgent } from 'undici';
+
+/**
+ * undici's Agent alone: `require('undici')` loads fetch, WebSocket, caches and more (~60 ms of a cold `trigger`);
+ * the Agent module alone loads in ~15 ms. undici 7 has no exports map, so the path resolves; if a later version
+ * moves it, the whole package is the fallback.
+ */
+function loadAgent(): typeof UndiciAgent {
+  const require = createRequire(import.meta.url);
+  try {
+    return require('undici/lib/dispatcher/agent.js') as typeof UndiciAgent;
+  } catch {
+    return (require('undici') as typeof import('undici')).Agent;
+  }
+}
 
 // The one HTTP client (undici, kept-alive connections). One call = one attempt; retries, concurrency and rate
 // are the delivery engine's business. Redirects are never followed (SPEC/issue #4: 3xx is a failure).
@@ -76,6 +92,8 @@ export function describeNetworkError(error: unknown, url: URL, timeoutMs: number
       return { code, message: 'the connection was closed before an answer came' };
     case 'AbortError':
       return { code: 'ABORTED', message: 'cancelled' };
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return { code: 'TIMEOUT', message: `could not connect to ${url.host} (connect timeout)` };
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
@@ -86,20 +104,11 @@ export function describeNetworkError(error: unknown, url: URL, timeoutMs: number
   }
 }
 
-async function readFirstLine(body: AsyncIterable<Buffer> & { destroy?: () => void }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= MAX_BODY_READ) {
-      body.destroy?.();
-      break;
-    }
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  const first = text.split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
-  return first.length > 200 ? `${first.slice(0, 199)}…` : first.trim();
+/** The first non-blank line of a text, trimmed, at most 200 characters. */
+function firstLineOf(text: string): string {
+  if (text === '') return '';
+  const first = (text.split(/\r?\n/).find((l) => l.trim() !== '') ?? '').trim();
+  return first.length > 200 ? `${first.slice(0, 199)}…` : first;
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -125,42 +134,125 @@ export function localhostLookup(hostname: string, options: LookupOptions, callba
   else callback(null, wanted[0]?.address ?? '127.0.0.1', wanted[0]?.family ?? 4);
 }
 
+/** Young-generation size past which the CLI stops V8 growing it (see tuneForDelivery). */
+const NEW_SPACE_CAP = 8 * 1024 * 1024;
+
+/**
+ * For the CLI's `trigger` and `replay` only (never the library: it changes V8 flags for the whole process), both
+ * measured with bench/replay.bench.ts:
+ * - undici's WASM HTTP parser is compiled with Liftoff alone: V8's optimising tier for that module costs ~35 MiB
+ *   of peak RSS and ~100 ms of a cold start, for a parser that only reads short webhook responses.
+ * - the young generation stops growing once it reaches 8 MiB (V8 otherwise doubles it up to 32 MiB on a long,
+ *   allocation-heavy run): a replay of 200,000 captures peaks at ~97 MiB instead of ~110 MiB, same throughput.
+ *   `--max-semi-space-size` cannot be set once the process runs; the growth factor can, so it is set to 1 when the
+ *   cap is reached (checked every 50 ms by an unref'd timer that ends then).
+ * Call before the first request.
+ */
+export function tuneForDelivery(): void {
+  setFlagsFromString('--liftoff-only');
+  const timer = setInterval(() => {
+    const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+    if (young && young.space_size >= NEW_SPACE_CAP) {
+      setFlagsFromString('--semi-space-growth-factor=1');
+      clearInterval(timer);
+    }
+  }, 50);
+  timer.unref();
+}
+
 /** Creates a kept-alive client. `localhost` reaches a server on 127.0.0.1 or ::1 alike (happy eyeballs). */
 export function createHttpClient(options: ClientOptions): HttpClient {
+  const Agent = loadAgent();
   const agent = new Agent({
     keepAliveTimeout: 10_000,
     connections: options.connections ?? null,
     connect: { autoSelectFamily: true, autoSelectFamilyAttemptTimeout: 100, lookup: localhostLookup },
   });
   return {
-    async send(req, { timeoutMs, signal }) {
+    send(req, { timeoutMs, signal }) {
+      // undici's dispatch API directly: no response stream, no promise per body chunk, no AbortSignal per attempt
+      // (the timeouts are undici's own, headers then body). At thousands of deliveries a second this is what keeps
+      // replay level with a bare undici loop (bench/replay.bench.ts).
       const started = performance.now();
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-      try {
-        const res = await request(req.url, {
-          method: 'POST',
-          headers: { 'user-agent': options.userAgent, ...req.headers },
-          body: req.body,
-          dispatcher: agent,
-          signal: combined,
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
-        });
-        const firstLine = await readFirstLine(res.body);
-        const latencyMs = performance.now() - started;
-        const result: SendResult = { status: res.statusCode, latencyMs, firstLine };
-        const retryAfter = parseRetryAfter(res.headers['retry-after'], Date.now());
-        if (retryAfter !== undefined) result.retryAfterMs = retryAfter;
-        return result;
-      } catch (error) {
-        const latencyMs = performance.now() - started;
-        const timedOut = timeout.aborted && !(signal?.aborted ?? false);
-        const { code, message } = timedOut
-          ? describeNetworkError({ name: 'TimeoutError' }, req.url, timeoutMs)
-          : describeNetworkError(error, req.url, timeoutMs);
-        return { status: undefined, latencyMs, firstLine: message, errorCode: code };
-      }
+      return new Promise<SendResult>((resolve) => {
+        let settled = false;
+        let status = 0;
+        let retryAfter: string | string[] | undefined;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let controller: { abort(reason?: unknown): void } | undefined;
+        const finish = (result: SendResult): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          resolve(result);
+        };
+        const fail = (error: unknown): void => {
+          const { code, message } = describeNetworkError(error, req.url, timeoutMs);
+          finish({ status: undefined, latencyMs: performance.now() - started, firstLine: message, errorCode: code });
+        };
+        const aborted = (): Error => Object.assign(new Error('cancelled'), { code: 'AbortError' });
+        function onAbort(): void {
+          fail(aborted());
+          controller?.abort(aborted());
+        }
+        // Our own timer for the whole attempt: undici's headers/body timeouts tick at a 1 s resolution above 1 s and
+        // are not a total; they stay set as a backstop.
+        const timer = setTimeout(() => {
+          fail({ name: 'TimeoutError' });
+          controller?.abort(Object.assign(new Error('timeout'), { code: 'TIMEOUT' }));
+        }, timeoutMs);
+        if (signal?.aborted) {
+          fail(aborted());
+          return;
+        }
+        signal?.addEventListener('abort', onAbort, { once: true });
+        try {
+          agent.dispatch(
+            {
+              origin: req.url.origin,
+              path: `${req.url.pathname}${req.url.search}`,
+              method: 'POST',
+              headers: { 'user-agent': options.userAgent, ...req.headers },
+              body: req.body,
+              headersTimeout: timeoutMs,
+              bodyTimeout: timeoutMs,
+            },
+            {
+              onRequestStart(c) {
+                controller = c;
+                if (settled) c.abort(aborted());
+              },
+              onResponseStart(_c, statusCode, headers) {
+                status = statusCode;
+                retryAfter = headers['retry-after'];
+              },
+              onResponseData(_c, chunk) {
+                // Past the first 64 KiB the body is drained, not kept (the connection stays reusable).
+                if (size < MAX_BODY_READ) {
+                  chunks.push(chunk);
+                  size += chunk.length;
+                }
+              },
+              onResponseEnd() {
+                const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+                const result: SendResult = { status, latencyMs: performance.now() - started, firstLine: firstLineOf(text) };
+                if (retryAfter !== undefined) {
+                  const ms = parseRetryAfter(retryAfter, Date.now());
+                  if (ms !== undefined) result.retryAfterMs = ms;
+                }
+                finish(result);
+              },
+              onResponseError(_c, error) {
+                fail(error);
+              },
+            },
+          );
+        } catch (error) {
+          fail(error);
+        }
+      });
     },
     close: () => agent.close(),
   };

@@ -1,3 +1,4 @@
+import { tuneForDelivery } from '../adapters/http-client.js';
 import { resolveSecret, SECRET_ENV } from '../adapters/secret.js';
 import { replay, type ReplayDelivery } from '../adapters/replayer.js';
 import { isOnepushError } from '../core/errors.js';
@@ -26,13 +27,43 @@ export interface ReplayCommandOptions {
  * NDJSON), notes and the human summary on stderr. Exit 0 all 2xx, 1 any failed, 2 bad source/line, 130 on Ctrl-C.
  */
 export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Context): Promise<number> {
+  tuneForDelivery();
   const { out } = ctx;
   const c = out.c;
   const secret = resolveSecret(opts.secret, ctx.env);
   const signal = ctx.shutdownSignal();
-  const spinner = opts.json ? undefined : await out.spinner('replaying…');
+  signal.addEventListener('abort', () => out.err('replay: stopping — deliveries in flight finish first (Ctrl-C again to quit now)'), { once: true });
+  // Progress on stderr when it is a terminal and stdout is not (results go to a file or a pipe): on a terminal the
+  // result lines themselves show progress, and a spinner would tangle with them.
+  const spinner = out.isTTY ? undefined : await out.spinner('replaying…');
   let lastSpin = 0;
+  // Results are written in batches (one write per tick or per 64 KB, not per line): at thousands of deliveries a
+  // second, a write per line costs as much as the deliveries. Order is kept; the batch is flushed before the summary.
+  let batch: string[] = [];
+  let batchSize = 0;
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (batch.length === 0) return;
+    out.out(batch.join('\n'));
+    batch = [];
+    batchSize = 0;
+  };
+  const emit = (text: string): void => {
+    if (out.isTTY) {
+      out.out(text);
+      return;
+    }
+    batch.push(text);
+    batchSize += text.length;
+    if (batchSize >= 65536) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
   const printSummary = (s: Summary): void => {
+    flush();
     if (opts.json) out.json(s);
     else out.err(`${s.failed > 0 ? out.ec.red('replay:') : out.ec.green('replay:')} ${summaryLine(s)}`);
   };
@@ -66,7 +97,7 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
           out.warn(`no secret: not re-signing (captured headers go unchanged, plain events unsigned); pass --secret or set ${SECRET_ENV}`);
         }
       },
-      onDelivery: (d) => (opts.json ? out.json(d) : out.out(line(d))),
+      onDelivery: (d) => emit(opts.json ? JSON.stringify(d) : line(d)),
       onNote: (n) => out.warn(`${n.source}:${n.line}: ${n.message}${n.kind === 'bad' ? ' (skipped: --skip-bad)' : ''}`),
       onProgress: spinner
         ? ({ sent, failed }) => {
@@ -87,6 +118,7 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
     return summary.failed > 0 ? 1 : 0;
   } catch (e) {
     spinner?.stop();
+    flush();
     const partial = (e as { summary?: Summary }).summary;
     if (isOnepushError(e) && partial && partial.sent > 0) printSummary(partial);
     throw e;

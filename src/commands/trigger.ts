@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createHttpClient } from '../adapters/http-client.js';
+import { createHttpClient, tuneForDelivery } from '../adapters/http-client.js';
 import { deliverAll, type DeliveryResult } from '../adapters/delivery.js';
 import { readInput } from '../adapters/files.js';
 import { loadFixture, readFixtureFile } from '../adapters/fixtures.js';
@@ -10,7 +10,7 @@ import { makeId } from '../core/ids.js';
 import { parseSetValue } from '../core/paths.js';
 import { buildSample, type Fixture, type SampleOverrides } from '../core/samples.js';
 import { sign } from '../core/signature.js';
-import { resolveTarget } from '../core/target.js';
+import { DEFAULT_TARGET, resolveTarget } from '../core/target.js';
 import type { Context } from './context.js';
 
 export interface TriggerOptions {
@@ -74,9 +74,10 @@ async function readData(file: string, ctx: Context): Promise<Record<string, unkn
 
 /** `onepush trigger <type...>`: builds, signs and sends sample events (issue #4). */
 export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context): Promise<number> {
+  tuneForDelivery();
   const { out } = ctx;
   const c = out.c;
-  const url = resolveTarget(opts.to ?? 'http://localhost:4242/webhooks/onepush');
+  const url = resolveTarget(opts.to ?? DEFAULT_TARGET);
   const secret = resolveSecret(opts.secret, ctx.env);
 
   // Which templates: --fixture (its own type, or each named type), else the shipped ones.
