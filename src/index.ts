@@ -27,3 +27,12 @@ export { makeId } from './core/ids.js';
 export { encodeCapture, decodeCapture, captureBody, CaptureError, type Capture, type CaptureInput } from './core/capture.js';
 export { OnepushError, UsageError, CheckFailed } from './core/errors.js';
 export { resolveTarget, DEFAULT_TARGET } from './core/target.js';
+export {
+  startListener,
+  isLoopback,
+  type Listener,
+  type ListenerOptions,
+  type ListenEvent,
+  type ListenSummary,
+  type ForwardResult,
+} from './listener.js';
