@@ -27,6 +27,8 @@ export function utcClock(d: Date): string {
 const p2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
 const TYPE_WIDTH = 18;
+const ID_WIDTH = 30;
+const TO_WIDTH = 18;
 const INDENT = ' '.repeat(9);
 
 export interface BannerInfo {
@@ -105,7 +107,7 @@ export function detail(payload: Record<string, unknown> | null): string {
     case 'email.delivered':
       return parts(get(d, 'delivery', 'smtp_response'), get(d, 'delivery', 'mx_host'));
     case 'email.opened':
-      return parts(get(d, 'open', 'ip'), get(d, 'open', 'user_agent'));
+      return parts(get(d, 'open', 'ip'), clip(str(get(d, 'open', 'user_agent')), 60));
     case 'email.clicked':
       return parts(get(d, 'click', 'url'), get(d, 'click', 'ip'));
     case 'email.bounced': {
@@ -123,6 +125,8 @@ export function detail(payload: Record<string, unknown> | null): string {
   }
 }
 
+const clip = (s: string | undefined, n: number): string | undefined => (s !== undefined && s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
 /** "6 s", "2 min", "3 h", "2 d". */
 export function ago(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -139,16 +143,17 @@ export function eventLines(ev: ListenEvent, o: RenderOptions): string[] {
   const mark = ev.verified === true ? c.green('✔') : ev.verified === false ? c.red('✘') : c.dim('-');
   const status = ev.status === 200 ? c.green(String(ev.status)) : c.red(String(ev.status));
   const main = [time, colourType(ev.type, c)];
-  if (ev.type === null && ev.id === null) main.push(c.dim(`${ev.method} ${ev.path}`));
-  else main.push(ev.id ?? c.dim('(no id)'));
-  const to = recipient(ev.payload);
-  if (to !== '') main.push(to);
+  if (ev.type === null && ev.id === null) main.push(c.dim(`${ev.method} ${ev.path}`.padEnd(ID_WIDTH + TO_WIDTH + 2)));
+  else {
+    main.push(ev.id === null ? c.dim('(no id)'.padEnd(ID_WIDTH)) : ev.id.padEnd(ID_WIDTH));
+    main.push(recipient(ev.payload).padEnd(TO_WIDTH));
+  }
   main.push(`${mark} ${status}`);
   if (ev.status !== 200 && ev.reason !== null) main.push(c.red(ev.reason));
   if (ev.duplicate && ev.first_seen_at !== null) {
     main.push(c.yellow(`duplicate of an event seen ${ago(Date.parse(ev.received_at) - Date.parse(ev.first_seen_at))} ago`));
   }
-  const lines = [main.join('  ')];
+  const lines = [`${main[0]} ${main.slice(1).join('  ')}`];
   const info = ev.status === 200 ? detail(ev.payload) : '';
   if (info !== '') lines.push(`${INDENT}${info}`);
   if (ev.status === 200 && !ev.known_type) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow(ev.type === null ? 'no "type" field' : `unknown event type ${ev.type}`)} ${c.dim('(accepted; see onepush events)')}`);
