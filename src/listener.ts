@@ -172,7 +172,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     let firstSeen: number | undefined;
     if (c.status === 200 && c.id !== null) firstSeen = duplicates.see(c.id, receivedMs);
     const receivedAt = head.receivedAt.toISOString();
-    const line = encodeCapture({
+    const line = store.path === null ? '' : encodeCapture({
       receivedAt: head.receivedAt,
       method: head.method,
       path: head.path,

@@ -13,9 +13,24 @@ export interface CaptureStore {
   close(): void;
 }
 
-/** A store that saves nothing (--no-save): answers go out at once. */
+/**
+ * A store that saves nothing (--no-save). Answers still go out once per event-loop turn: sending a batch of answers
+ * together is measurably faster under load than one at a time (bench/listen.bench.ts).
+ */
 export function noCaptureStore(): CaptureStore {
-  return { path: null, append: (_line, then) => then(), close() {} };
+  let waiting: Array<() => void> = [];
+  const flush = (): void => {
+    const callbacks = waiting;
+    waiting = [];
+    for (const cb of callbacks) cb();
+  };
+  return {
+    path: null,
+    append(_line, then) {
+      if (waiting.push(then) === 1) setImmediate(flush);
+    },
+    close: flush,
+  };
 }
 
 /**

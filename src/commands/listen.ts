@@ -53,6 +53,19 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   if (!isLoopback(opts.host)) out.warn(`listening on ${opts.host}: anyone who can reach this address can post events to it (the default is 127.0.0.1)`);
   if (secret === undefined) out.warn('no secret: signatures are not checked, every event is accepted (set --secret or ONEPUSH_WEBHOOK_SECRET)');
 
+  // Lines are written once per event-loop turn (events arrive in batches under load, and one write per event
+  // costs more than the rest of the event's handling); flushed before the summary.
+  let pending: string[] = [];
+  const flushOut = (): void => {
+    if (pending.length === 0) return;
+    const text = pending.join('\n');
+    pending = [];
+    out.out(text);
+  };
+  const print = (line: string): void => {
+    if (pending.push(line) === 1) setImmediate(flushOut);
+  };
+
   const shutdown = ctx.shutdownSignal();
   let listener: Listener;
   try {
@@ -66,15 +79,15 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
       userAgent: `onepush-cli/${ctx.version}`,
       onEvent: json
         ? (ev) => {
-            if (ev.type === null || show(ev.type)) out.out(eventJson(ev, verbose));
+            if (ev.type === null || show(ev.type)) print(eventJson(ev, verbose));
           }
         : (ev) => {
-            if (ev.type === null || show(ev.type)) for (const l of eventLines(ev, render)) out.out(l);
+            if (ev.type === null || show(ev.type)) for (const l of eventLines(ev, render)) print(l);
           },
       onForward: json
-        ? (r) => out.json(r)
+        ? (r) => print(JSON.stringify(r))
         : (r) => {
-            if (r.type === null || show(r.type)) out.out(forwardLine(r, out.c));
+            if (r.type === null || show(r.type)) print(forwardLine(r, out.c));
           },
     });
   } catch (e) {
@@ -113,6 +126,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
 
   if (!shutdown.aborted) await new Promise((resolve) => shutdown.addEventListener('abort', resolve, { once: true }));
   const summary = await listener.close();
+  flushOut();
   if (json) out.json(summary);
   else {
     out.err('');
