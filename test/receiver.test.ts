@@ -116,3 +116,32 @@ test('parseSize', () => {
   assert.equal(parseSize('1.5k'), 1536);
   for (const bad of ['', 'big', '-1', '0', '1gb']) assert.equal(parseSize(bad), undefined, bad);
 });
+
+test('encodeCapture (hand-built for speed) gives the same line as JSON.stringify of the capture, and round-trips', async () => {
+  const { encodeCapture, decodeCapture, captureBody } = await import('../src/core/capture.js');
+  const receivedAt = new Date('2026-11-26T15:55:55.123Z');
+  const cases = [
+    { receivedAt, method: 'POST', path: '/webhooks/onepush?a="b"', headers: { 'content-type': 'application/json', 'x-onepush-signature': 'ab' }, body: Buffer.from('{"id":"evt_1","t":"é\\n"}'), verified: true, status: 200 },
+    { receivedAt, method: 'POST', path: '/', headers: { 'X-Upper': 'v', 'set-cookie': ['a=1', 'b=2'], gone: undefined }, body: Buffer.from([0xff, 0xfe, 0x00]), verified: false, status: 401, reason: 'signature does not match the body' },
+    { receivedAt, method: 'POST', path: '/', headers: {}, body: null, verified: null, status: 413, reason: 'too big "really"', declaredSize: 5000 },
+  ];
+  for (const input of cases) {
+    const line = encodeCapture(input);
+    const expected: Record<string, unknown> = {
+      v: 1,
+      received_at: receivedAt.toISOString(),
+      method: input.method,
+      path: input.path,
+      headers: Object.fromEntries(Object.entries(input.headers).filter(([, v]) => v !== undefined).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : v])),
+      body: input.body === null ? null : Buffer.from(input.body).toString(input.body[0] === 0xff ? 'base64' : 'utf8'),
+      body_encoding: input.body !== null && input.body[0] === 0xff ? 'base64' : 'utf8',
+      verified: input.verified,
+      status: input.status,
+    };
+    if ('reason' in input) expected.reason = input.reason;
+    if ('declaredSize' in input) expected.declared_size = input.declaredSize;
+    assert.equal(line, `${JSON.stringify(expected)}\n`);
+    const decoded = decodeCapture(line);
+    assert.deepEqual(captureBody(decoded), input.body ?? Buffer.alloc(0));
+  }
+});
