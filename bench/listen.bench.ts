@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -83,6 +83,17 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   throw new Error(`port ${port} never opened`);
 }
 
+function countLines(file: string): number {
+  const fd = openSync(file, 'r');
+  const buf = Buffer.alloc(1 << 20);
+  let lines = 0;
+  for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) {
+    for (let i = buf.indexOf(10); i !== -1 && i < n; i = buf.indexOf(10, i + 1)) lines++;
+  }
+  closeSync(fd);
+  return lines;
+}
+
 async function load(port: number, duration: number): Promise<AutocannonResult> {
   return autocannon({
     url: `http://127.0.0.1:${port}/webhooks/onepush`,
@@ -137,7 +148,9 @@ try {
     console.log(row('bare node:http (HMAC + JSON.parse)', b));
     console.log(row('onepush listen (verify+capture+--json)', o));
   }
-  const captured = readFileSync(save, 'utf8').split('\n').length - 1;
+  listen.kill('SIGTERM');
+  await once(listen, 'exit');
+  const captured = countLines(save);
   const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
   console.log(
     `ratio ${(oursTotal / baseTotal).toFixed(2)}x (goal ≥ 0.80x): listen ${(oursTotal / ROUNDS).toFixed(0)} req/s vs bare ${(baseTotal / ROUNDS).toFixed(0)} req/s; ` +
