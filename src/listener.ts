@@ -5,7 +5,7 @@ import { Forwarder, type ForwardResult } from './adapters/forwarder.js';
 import { createHttpClient, type HttpClient } from './adapters/http-client.js';
 import { startHttpServer, type RequestHead, type Respond, type RunningServer } from './adapters/http-server.js';
 import { encodeCapture } from './core/capture.js';
-import { classify, DuplicateTracker, tooLarge, type Classification } from './core/receiver.js';
+import { classify, DuplicateTracker, refused, tooLarge, type Classification } from './core/receiver.js';
 import type { SchemaIssue } from './core/schemas.js';
 import { DEFAULT_PATH, resolveTarget } from './core/target.js';
 
@@ -54,7 +54,7 @@ export interface ListenSummary {
   invalid: number;
   /** Accepted without a secret to check. */
   unverified: number;
-  /** Answered 400, 405 or 413. */
+  /** Answered 400, 405, 413 (or 503: the capture could not be written). */
   rejected: number;
   duplicates: number;
   forwarded: number;
@@ -81,6 +81,8 @@ export interface ListenerOptions {
   maxBody?: number;
   /** Called for each answered request, after its capture is written and before its answer is sent. */
   onEvent?: (event: ListenEvent) => void;
+  /** Called when a capture could not be written (those requests are answered 503). */
+  onError?: (error: Error) => void;
   /** Called for each forwarding attempt. */
   onForward?: (result: ForwardResult) => void;
   /** Per-attempt forwarding timeout (default 5000 ms) and retry delays (1 s doubling to 10 s). */
@@ -167,7 +169,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   const handle = (head: RequestHead, body: Buffer | null, respond: Respond): void => {
     const sig = head.headers['x-onepush-signature'];
     const signature = Array.isArray(sig) ? sig[0] : sig;
-    const c: Classification = body === null ? tooLarge(maxBody, head.declaredSize) : classify({ method: head.method, body, signature }, secret);
+    let c: Classification = body === null ? tooLarge(maxBody, head.declaredSize) : classify({ method: head.method, body, signature }, secret);
     const receivedMs = head.receivedAt.getTime();
     let firstSeen: number | undefined;
     if (c.status === 200 && c.id !== null) firstSeen = duplicates.see(c.id, receivedMs);
@@ -183,7 +185,12 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       ...(c.status === 200 ? {} : { reason: c.reason ?? '' }),
       ...(body === null && head.declaredSize !== undefined ? { declaredSize: head.declaredSize } : {}),
     });
-    store.append(line, () => {
+    store.append(line, (error) => {
+      if (error) {
+        // Not saved, so not accepted: OnePush (or whoever sent it) will retry.
+        c = refused(503, `could not save the capture: ${error.message}`);
+        firstSeen = undefined;
+      }
       const n = ++seq;
       summary.received++;
       if (c.status === 200) {
@@ -216,6 +223,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
         });
       }
       respond(c.status, c.answer);
+      if (error) options.onError?.(error);
       if (forwarder && c.status === 200 && body !== null) forwarder.push({ seq: n, id: c.id, type: c.type, body, signature });
     });
   };

@@ -12,7 +12,7 @@ import { assertGolden } from './helpers/golden.js';
 // (UTC) and no colour, so it is reviewed like code.
 
 const TYPES = ['email.sent', 'email.delivered', 'email.opened', 'email.clicked', 'email.bounced', 'email.complained', 'email.unsubscribed'];
-const plain: RenderOptions = { c: new Chalk({ level: 0 }), clock: utcClock, verbose: false };
+const plain: RenderOptions = { c: new Chalk({ level: 0 }), clock: utcClock, verbose: false, save: '.onepush/events.ndjson' };
 const T0 = Date.parse('2026-11-26T15:55:00.000Z');
 
 function event(seq: number, body: string, secret: string | undefined, signature: string | undefined, extra: Partial<ListenEvent> = {}): ListenEvent {

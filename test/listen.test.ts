@@ -275,6 +275,21 @@ describe('onepush listen --forward-to', () => {
   });
 });
 
+test('a capture that cannot be written is never answered 200: 503, so the sender retries (disk full: /dev/full)', { skip: process.platform !== 'linux' }, async () => {
+  const cli = startCli(['listen', '--port', '0', '--json', '--save', '/dev/full']);
+  const url = String(JSON.parse(await cli.waitForLine((l) => l.includes('"kind":"ready"'))).url);
+  const r = await post(url, fixture('email.sent'));
+  assert.equal(r.status, 503);
+  assert.match(String(r.body.reason), /could not save the capture/);
+  assert.equal(cli.child.exitCode, null, 'still running');
+  const result = await cli.stop();
+  assert.equal(result.code, 0);
+  assert.match(result.stderr, /warning: could not write the capture log/);
+  const summary = jsonLines(cli).at(-1);
+  assert.equal(summary?.accepted, 0);
+  assert.equal(summary?.rejected, 1);
+});
+
 describe('onepush listen: could not run', () => {
   test('port in use: one line, exit 2', async () => {
     const taken = await startRawServer();
@@ -296,6 +311,9 @@ describe('onepush listen: could not run', () => {
     const env = await runCli(['listen', '--no-save'], { env: { ONEPUSH_PORT: 'abc' } });
     assert.equal(env.code, 2);
     assert.match(env.stderr, /ONEPUSH_PORT must be a port number/);
+    const folder = await runCli(['listen', '--port', '0', '--save', dir]);
+    assert.equal(folder.code, 2);
+    assert.match(folder.stderr, /^onepush: cannot open the capture log .*: it is a directory\nhint: .*--no-save/);
     const target = await runCli(['listen', '--no-save', '--forward-to', 'ftp://x']);
     assert.equal(target.code, 2);
     assert.match(target.stderr, /unsupported protocol ftp/);

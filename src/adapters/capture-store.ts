@@ -5,10 +5,13 @@ import { dirname } from 'node:path';
 // sent, so an event that got its 200 survives `kill -9` of the listener. For speed the lines of one event-loop
 // turn are written together, with one synchronous write, and only then are the answers of that batch sent.
 
-/** Where captures go; `append` calls `then` once the line is written (a no-op store calls it at once). */
+/**
+ * Where captures go; `append` calls `then` once the line is written (with the error when it could not be: the
+ * caller then must not answer 200), at the end of the current event-loop turn.
+ */
 export interface CaptureStore {
   readonly path: string | null;
-  append(line: string, then: () => void): void;
+  append(line: string, then: (error?: Error) => void): void;
   /** Writes what is pending and closes the file. */
   close(): void;
 }
@@ -18,7 +21,7 @@ export interface CaptureStore {
  * together is measurably faster under load than one at a time (bench/listen.bench.ts).
  */
 export function noCaptureStore(): CaptureStore {
-  let waiting: Array<() => void> = [];
+  let waiting: Array<(error?: Error) => void> = [];
   const flush = (): void => {
     const callbacks = waiting;
     waiting = [];
@@ -41,7 +44,7 @@ export function openCaptureStore(path: string): CaptureStore {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const fd = openSync(path, 'a', 0o600);
   let lines: string[] = [];
-  let waiting: Array<() => void> = [];
+  let waiting: Array<(error?: Error) => void> = [];
   let scheduled = false;
   let closed = false;
 
@@ -52,8 +55,13 @@ export function openCaptureStore(path: string): CaptureStore {
     const callbacks = waiting;
     lines = [];
     waiting = [];
-    writeAll(fd, text);
-    for (const cb of callbacks) cb();
+    let error: Error | undefined;
+    try {
+      writeAll(fd, text);
+    } catch (e) {
+      error = e as Error; // disk full, file removed from under us…: those requests get a 503, so the sender retries
+    }
+    for (const cb of callbacks) cb(error);
   };
 
   return {

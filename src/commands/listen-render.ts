@@ -12,6 +12,8 @@ export interface RenderOptions {
   /** Formats a time for the start of an event line. */
   clock: (d: Date) => string;
   verbose: boolean;
+  /** The capture log, for the `onepush verify … --explain` hint of a 401 (null: not saved). */
+  save?: string | null;
 }
 
 /** Local wall-clock time, HH:MM:SS. */
@@ -159,7 +161,7 @@ export function eventLines(ev: ListenEvent, o: RenderOptions): string[] {
   if (ev.status === 200 && !ev.known_type) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow(ev.type === null ? 'no "type" field' : `unknown event type ${ev.type}`)} ${c.dim('(accepted; see onepush events)')}`);
   for (const issue of ev.schema_issues) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow(`schema: ${issue.path}`)} ${issue.message}`);
   if (ev.status === 200 && ev.known_type && ev.id === null) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow('no "id" field')}`);
-  if (ev.status === 401) lines.push(`${INDENT}${c.dim('check it with: onepush verify .onepush/events.ndjson --explain')}`);
+  if (ev.status === 401 && o.save) lines.push(`${INDENT}${c.dim(`find the cause: onepush verify ${o.save} --explain`)}`);
   if (o.verbose) {
     for (const [name, value] of Object.entries(ev.headers)) {
       lines.push(`${INDENT}${c.dim(`${name}:`)} ${Array.isArray(value) ? value.join(', ') : (value ?? '')}`);

@@ -28,8 +28,12 @@ function portFrom(opts: ListenOptions, env: NodeJS.ProcessEnv): number {
   return n;
 }
 
-function listenError(e: unknown, host: string, port: number): UsageError {
-  const code = (e as NodeJS.ErrnoException).code;
+function listenError(e: unknown, host: string, port: number, save: string | null): UsageError {
+  const { code, syscall } = e as NodeJS.ErrnoException;
+  if (save !== null && (syscall === 'open' || syscall === 'mkdir')) {
+    const why = code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'a parent is not a directory' : (e as Error).message;
+    return new UsageError(`cannot open the capture log ${save}: ${why}`, 'pass another file with --save <file>, or --no-save');
+  }
   if (code === 'EADDRINUSE') return new UsageError(`port ${port} is already in use on ${host}`, 'stop the other listener, or pick another port: --port 4243 (or --port 0 for any free port)');
   if (code === 'EACCES') return new UsageError(`not allowed to listen on port ${port}`, 'ports below 1024 need privileges: use a port from 1024 up');
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UsageError(`cannot listen on host ${host}: no such local address`, 'use 127.0.0.1 (default), ::1 or 0.0.0.0');
@@ -48,10 +52,8 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   const save = opts.save === false ? null : opts.save;
   const json = opts.json === true;
   const verbose = opts.verbose === true;
-  const render: RenderOptions = { c: out.c, clock: out.isTTY ? localClock : (d) => d.toISOString(), verbose };
+  const render: RenderOptions = { c: out.c, clock: out.isTTY ? localClock : (d) => d.toISOString(), verbose, save };
 
-  if (!isLoopback(opts.host)) out.warn(`listening on ${opts.host}: anyone who can reach this address can post events to it (the default is 127.0.0.1)`);
-  if (secret === undefined) out.warn('no secret: signatures are not checked, every event is accepted (set --secret or ONEPUSH_WEBHOOK_SECRET)');
 
   // Lines are written once per event-loop turn (events arrive in batches under load, and one write per event
   // costs more than the rest of the event's handling); flushed before the summary.
@@ -77,6 +79,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
       forwardTo,
       maxBody,
       userAgent: `onepush-cli/${ctx.version}`,
+      onError: (e) => out.warn(`could not write the capture log (${e.message}): those requests were answered 503, so they will be retried`),
       onEvent: json
         ? (ev) => {
             if (ev.type === null || show(ev.type)) print(eventJson(ev, verbose));
@@ -91,9 +94,12 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
           },
     });
   } catch (e) {
-    throw listenError(e, opts.host, port);
+    throw listenError(e, opts.host, port, save);
   }
 
+  // Once the port is open, so a failure to start is one line.
+  if (!isLoopback(opts.host)) out.warn(`listening on ${opts.host}: anyone who can reach this address can post events to it (the default is 127.0.0.1)`);
+  if (secret === undefined) out.warn('no secret: signatures are not checked, every event is accepted (set --secret or ONEPUSH_WEBHOOK_SECRET)');
   if (json) {
     out.json({
       kind: 'ready',

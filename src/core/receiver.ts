@@ -16,7 +16,7 @@ export interface IncomingWebhook {
 
 /** How the listener classified a request: the answer and what to show. */
 export interface Classification {
-  status: 200 | 400 | 401 | 405 | 413;
+  status: 200 | 400 | 401 | 405 | 413 | 503;
   /** Why it was refused or flagged; null when all is fine. */
   reason: string | null;
   /** true/false with a secret, null without one (or when there was no body to check). */
@@ -40,6 +40,11 @@ export function tooLarge(maxBody: number, declared: number | undefined): Classif
   return refusal(413, reason, null);
 }
 
+/** A refusal with a JSON reason (503 when the listener could not save the request). */
+export function refused(status: Classification['status'], reason: string): Classification {
+  return refusal(status, reason, null);
+}
+
 function refusal(status: Classification['status'], reason: string, verified: boolean | null): Classification {
   return {
     status,
@@ -60,6 +65,7 @@ const ERRORS: Record<number, string> = {
   401: 'invalid signature',
   405: 'method not allowed',
   413: 'payload too large',
+  503: 'not saved',
 };
 
 /**
