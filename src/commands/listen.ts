@@ -88,7 +88,9 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
             if (ev.type === null || show(ev.type)) for (const l of eventLines(ev, render)) print(l);
           },
       onForward: json
-        ? (r) => print(JSON.stringify(r))
+        ? (r) => {
+            if (r.type === null || show(r.type)) print(JSON.stringify(r));
+          }
         : (r) => {
             if (r.type === null || show(r.type)) print(forwardLine(r, out.c));
           },
