@@ -83,6 +83,24 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   throw new Error(`port ${port} never opened`);
 }
 
+/** CPU time (user + system) of a process so far, in ms, from /proc (Linux; undefined elsewhere). */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100)
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs the load and also measures the server's CPU time per answered request (steadier than req/s on a busy machine). */
+async function measure(port: number, child: ChildProcess, duration: number): Promise<AutocannonResult & { cpuUs: number | undefined }> {
+  const before = cpuMs(child.pid);
+  const r = await load(port, duration);
+  const after = cpuMs(child.pid);
+  return { ...r, cpuUs: before === undefined || after === undefined ? undefined : ((after - before) * 1000) / r.requests.total };
+}
+
 function countLines(file: string): number {
   const fd = openSync(file, 'r');
   const buf = Buffer.alloc(1 << 20);
@@ -126,16 +144,22 @@ try {
   // machine skews both alike; the ratio is of the totals.
   await load(basePort, 2);
   await load(listenPort, 2);
-  const row = (name: string, r: AutocannonResult): string =>
-    `  ${name.padEnd(38)} ${r.requests.average.toFixed(0).padStart(7)} req/s   p50 ${String(r.latency.p50).padStart(3)} ms   p99 ${String(r.latency.p99).padStart(3)} ms`;
+  const row = (name: string, r: AutocannonResult & { cpuUs: number | undefined }): string =>
+    `  ${name.padEnd(38)} ${r.requests.average.toFixed(0).padStart(7)} req/s   p50 ${String(r.latency.p50).padStart(3)} ms   p99 ${String(r.latency.p99).padStart(3)} ms` +
+    (r.cpuUs === undefined ? '' : `   ${r.cpuUs.toFixed(1)} µs CPU/request`);
   console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds, ${body.length}-byte signed email.bounced`);
   let baseTotal = 0;
   let oursTotal = 0;
   let answered = 0;
   const p99 = { base: [] as number[], ours: [] as number[] };
+  const cpu = { base: [] as number[], ours: [] as number[] };
   for (let round = 1; round <= ROUNDS; round++) {
-    const b = await load(basePort, SECONDS);
-    const o = await load(listenPort, SECONDS);
+    const b = await measure(basePort, base, SECONDS);
+    const o = await measure(listenPort, listen, SECONDS);
+    if (b.cpuUs !== undefined && o.cpuUs !== undefined) {
+      cpu.base.push(b.cpuUs);
+      cpu.ours.push(o.cpuUs);
+    }
     for (const [name, r] of [['baseline', b], ['listen', o]] as const) {
       if (r.non2xx > 0 || r.errors > 0) console.log(`  ${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
     }
@@ -156,6 +180,9 @@ try {
     `ratio ${(oursTotal / baseTotal).toFixed(2)}x (goal ≥ 0.80x): listen ${(oursTotal / ROUNDS).toFixed(0)} req/s vs bare ${(baseTotal / ROUNDS).toFixed(0)} req/s; ` +
       `median p99 listen ${median(p99.ours)} ms vs bare ${median(p99.base)} ms`,
   );
+  if (cpu.ours.length > 0) {
+    console.log(`CPU per request (median): listen ${median(cpu.ours).toFixed(1)} µs vs bare ${median(cpu.base).toFixed(1)} µs → CPU-bound ratio ${(median(cpu.base) / median(cpu.ours)).toFixed(2)}x`);
+  }
   console.log(`capture log: ${captured} lines (${(statSync(save).size / 1e6).toFixed(1)} MB), every answered request saved: ${captured >= answered ? 'yes' : 'NO'}`);
 } finally {
   for (const c of children) c.kill('SIGTERM');
