@@ -92,17 +92,18 @@ export function classify(req: IncomingWebhook, secret: string | undefined): Clas
   const id = typeof payload.id === 'string' ? payload.id : null;
   const type = typeof payload.type === 'string' ? payload.type : null;
   const payloadText = text.includes('\n') || text.includes('\r') ? JSON.stringify(payload) : text;
-  const base = { verified, id, type, payload, payloadText, knownType: isEventType(type) };
+  const knownType = isEventType(type);
+  // Plain object literals of one shape (not spreads): this runs once per request.
   if (verified === false) {
     const reason = req.signature === undefined || req.signature === '' ? 'missing x-onepush-signature header' : 'signature does not match the body';
-    return { ...base, status: 401, reason, schemaIssues: [], answer: JSON.stringify({ error: 'invalid signature', reason }) };
+    return { status: 401, reason, verified, id, type, knownType, schemaIssues: [], payload, payloadText, answer: JSON.stringify({ error: 'invalid signature', reason }) };
   }
-  const { issues } = base.knownType ? validateEvent(payload) : { issues: [] };
+  const issues = knownType ? validateEvent(payload).issues : [];
   let reason: string | null = null;
-  if (!base.knownType) reason = type === null ? 'no "type" field' : `unknown event type ${type}`;
+  if (!knownType) reason = type === null ? 'no "type" field' : `unknown event type ${type}`;
   else if (issues.length > 0) reason = `schema: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`;
   if (id === null && reason === null) reason = 'no "id" field';
-  return { ...base, status: 200, reason, schemaIssues: issues, answer: `{"received":true,"id":${JSON.stringify(id)}}` };
+  return { status: 200, reason, verified, id, type, knownType, schemaIssues: issues, payload, payloadText, answer: `{"received":true,"id":${JSON.stringify(id)}}` };
 }
 
 /** Remembers event ids to flag redeliveries (SPEC.md §2); holds at most `limit` ids, forgetting the oldest. */
