@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import { noCaptureStore, openCaptureStore, type CaptureStore } from './adapters/capture-store.js';
 import { Forwarder, type ForwardResult } from './adapters/forwarder.js';
-import { createHttpClient, type HttpClient } from './adapters/http-client.js';
+import type { HttpClient } from './adapters/http-client.js';
 import { startHttpServer, type RequestHead, type Respond, type RunningServer } from './adapters/http-server.js';
 import { encodeCapture } from './core/capture.js';
 import { classify, DuplicateTracker, refused, tooLarge, type Classification } from './core/receiver.js';
@@ -153,6 +153,8 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   let client: HttpClient | undefined;
   let forwarder: Forwarder | undefined;
   if (forwardUrl) {
+    // undici only when forwarding: `import { sign } from 'onepush-cli'` should not pay for it.
+    const { createHttpClient } = await import('./adapters/http-client.js');
     client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: 1 });
     forwarder = new Forwarder({
       url: forwardUrl,
