@@ -56,8 +56,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       const respond = (close: boolean): Respond => (status, json) => {
         if (answered) return;
         answered = true;
-        const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) };
-        if (close) headers.connection = 'close';
+        // A flat [name, value, …] list: cheaper for node:http than an object, on every answer.
+        const headers = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(json))];
+        if (close) headers.push('connection', 'close');
         res.writeHead(status, headers);
         res.end(json);
       };
