@@ -36,3 +36,12 @@ export {
 } from './adapters/delivery.js';
 export { replay, type ReplayOptions, type ReplayOutcome, type ReplayDelivery, type ReplayNote } from './adapters/replayer.js';
 export { type Summary } from './core/report.js';
+export {
+  startListener,
+  isLoopback,
+  type Listener,
+  type ListenerOptions,
+  type ListenEvent,
+  type ListenSummary,
+  type ForwardResult,
+} from './listener.js';

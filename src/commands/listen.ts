@@ -1,7 +1,144 @@
+import { resolveSecret, maskSecret } from '../adapters/secret.js';
 import { UsageError } from '../core/errors.js';
+import { globMatcher } from '../core/event-types.js';
+import { parseSize } from '../core/receiver.js';
+import { resolveTarget } from '../core/target.js';
+import { isLoopback, startListener, type Listener } from '../listener.js';
 import type { Context } from './context.js';
+import { bannerLines, eventJson, eventLines, forwardLine, localClock, summaryLines, type RenderOptions } from './listen-render.js';
 
-/** `onepush listen`: not built yet. */
-export async function run(..._args: [...unknown[], Context]): Promise<number> {
-  throw new UsageError('onepush listen is not available yet');
+interface ListenOptions {
+  port?: number;
+  host: string;
+  secret?: string;
+  forwardTo?: string;
+  save: string | false;
+  maxBody: string;
+  events?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+function portFrom(opts: ListenOptions, env: NodeJS.ProcessEnv): number {
+  if (opts.port !== undefined) return opts.port;
+  const fromEnv = env.ONEPUSH_PORT;
+  if (fromEnv === undefined || fromEnv.trim() === '') return 4242;
+  const n = Number(fromEnv);
+  if (!/^\s*\d+\s*$/.test(fromEnv) || n > 65535) throw new UsageError(`ONEPUSH_PORT must be a port number from 0 to 65535 (got ${JSON.stringify(fromEnv)})`);
+  return n;
+}
+
+function listenError(e: unknown, host: string, port: number, save: string | null): UsageError {
+  const { code, syscall } = e as NodeJS.ErrnoException;
+  if (save !== null && (syscall === 'open' || syscall === 'mkdir')) {
+    const why = code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'a parent is not a directory' : (e as Error).message;
+    return new UsageError(`cannot open the capture log ${save}: ${why}`, 'pass another file with --save <file>, or --no-save');
+  }
+  if (code === 'EADDRINUSE') return new UsageError(`port ${port} is already in use on ${host}`, 'stop the other listener, or pick another port: --port 4243 (or --port 0 for any free port)');
+  if (code === 'EACCES') return new UsageError(`not allowed to listen on port ${port}`, 'ports below 1024 need privileges: use a port from 1024 up');
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UsageError(`cannot listen on host ${host}: no such local address`, 'use 127.0.0.1 (default), ::1 or 0.0.0.0');
+  return new UsageError(`cannot open the capture log or the port: ${(e as Error).message}`, undefined, e);
+}
+
+/** `onepush listen` (SPEC.md §2): receive, verify, print, save and forward events until Ctrl-C. */
+export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
+  const { out } = ctx;
+  const secret = resolveSecret(opts.secret, ctx.env);
+  const port = portFrom(opts, ctx.env);
+  const maxBody = parseSize(opts.maxBody);
+  if (maxBody === undefined) throw new UsageError(`--max-body must be a size in bytes, or with kb/mb (got ${JSON.stringify(opts.maxBody)})`, 'e.g. --max-body 512kb');
+  const forwardTo = opts.forwardTo === undefined ? null : resolveTarget(opts.forwardTo);
+  const show = opts.events === undefined ? () => true : globMatcher(opts.events);
+  const save = opts.save === false ? null : opts.save;
+  const json = opts.json === true;
+  const verbose = opts.verbose === true;
+  const render: RenderOptions = { c: out.c, clock: out.isTTY ? localClock : (d) => d.toISOString(), verbose, save };
+
+
+  // Lines are written once per event-loop turn (events arrive in batches under load, and one write per event
+  // costs more than the rest of the event's handling); flushed before the summary.
+  let pending: string[] = [];
+  const flushOut = (): void => {
+    if (pending.length === 0) return;
+    const text = pending.join('\n');
+    pending = [];
+    out.out(text);
+  };
+  const print = (line: string): void => {
+    if (pending.push(line) === 1) setImmediate(flushOut);
+  };
+
+  const shutdown = ctx.shutdownSignal();
+  let listener: Listener;
+  try {
+    listener = await startListener({
+      host: opts.host,
+      port,
+      secret,
+      save,
+      forwardTo,
+      maxBody,
+      userAgent: `onepush-cli/${ctx.version}`,
+      onError: (e) => out.warn(`could not write the capture log (${e.message}): those requests were answered 503, so they will be retried`),
+      onEvent: json
+        ? (ev) => {
+            if (ev.type === null || show(ev.type)) print(eventJson(ev, verbose));
+          }
+        : (ev) => {
+            if (ev.type === null || show(ev.type)) for (const l of eventLines(ev, render)) print(l);
+          },
+      onForward: json
+        ? (r) => {
+            if (r.type === null || show(r.type)) print(JSON.stringify(r));
+          }
+        : (r) => {
+            if (r.type === null || show(r.type)) print(forwardLine(r, out.c));
+          },
+    });
+  } catch (e) {
+    throw listenError(e, opts.host, port, save);
+  }
+
+  // Once the port is open, so a failure to start is one line.
+  if (!isLoopback(opts.host)) out.warn(`listening on ${opts.host}: anyone who can reach this address can post events to it (the default is 127.0.0.1)`);
+  if (secret === undefined) out.warn('no secret: signatures are not checked, every event is accepted (set --secret or ONEPUSH_WEBHOOK_SECRET)');
+  if (json) {
+    out.json({
+      kind: 'ready',
+      url: listener.url,
+      host: listener.host,
+      port: listener.port,
+      verifying: listener.verifying,
+      save: listener.save,
+      forward_to: listener.forwardTo,
+      events: opts.events ?? null,
+      max_body: maxBody,
+      version: ctx.version,
+    });
+  } else {
+    const banner = bannerLines(
+      {
+        version: ctx.version,
+        url: listener.url,
+        host: listener.host,
+        secretMask: secret === undefined ? null : maskSecret(secret),
+        save: listener.save,
+        forwardTo: listener.forwardTo,
+        events: opts.events ?? null,
+        maxBody,
+      },
+      out.ec,
+    );
+    for (const l of banner) out.err(l);
+  }
+
+  if (!shutdown.aborted) await new Promise((resolve) => shutdown.addEventListener('abort', resolve, { once: true }));
+  const summary = await listener.close();
+  flushOut();
+  if (json) out.json(summary);
+  else {
+    out.err('');
+    for (const l of summaryLines(summary, listener.forwardTo, out.c)) out.out(l);
+  }
+  return 0;
 }

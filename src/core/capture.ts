@@ -62,20 +62,23 @@ export function encodeCapture(input: CaptureInput): string {
       encoding = 'base64';
     }
   }
-  const capture: Capture = {
-    v: 1,
-    received_at: input.receivedAt.toISOString(),
-    method: input.method,
-    path: input.path,
-    headers: flattenHeaders(input.headers),
-    body,
-    body_encoding: encoding,
-    verified: input.verified,
-    status: input.status,
-  };
-  if (input.reason !== undefined) capture.reason = input.reason;
-  if (input.declaredSize !== undefined) capture.declared_size = input.declaredSize;
-  return `${JSON.stringify(capture)}\n`;
+  // Built by hand, in the field order of `Capture` (same bytes as JSON.stringify of the object): `listen` encodes
+  // one line per request, and this is on its hot path (bench/listen.bench.ts).
+  let line =
+    `{"v":1,"received_at":"${input.receivedAt.toISOString()}","method":${JSON.stringify(input.method)},"path":${JSON.stringify(input.path)}` +
+    `,"headers":${JSON.stringify(plainHeaders(input.headers))},"body":${body === null ? 'null' : JSON.stringify(body)},"body_encoding":"${encoding}"` +
+    `,"verified":${input.verified},"status":${input.status}`;
+  if (input.reason !== undefined) line += `,"reason":${JSON.stringify(input.reason)}`;
+  if (input.declaredSize !== undefined) line += `,"declared_size":${input.declaredSize}`;
+  return `${line}}\n`;
+}
+
+/** The headers as they are when already flat and lowercase (node:http's own), else flattened. */
+function plainHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+  for (const name in headers) {
+    if (typeof headers[name] !== 'string' || name !== name.toLowerCase()) return flattenHeaders(headers);
+  }
+  return headers;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

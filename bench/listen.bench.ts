@@ -1,0 +1,191 @@
+// `npm run bench -- listen` (issue #3): `onepush listen` (verify + capture log + --json to /dev/null) against a
+// bare node:http server doing only HMAC + JSON.parse, the same autocannon load on each, in the same run. Both
+// servers are child processes; autocannon runs here. Prints requests/s of each, the ratio (goal ≥ 0.8x) and p99
+// latency. BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 50) tune the load.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface Histogram {
+  average: number;
+  p50: number;
+  p99: number;
+}
+interface AutocannonResult {
+  requests: Histogram & { total: number };
+  latency: Histogram;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+
+const require = createRequire(import.meta.url);
+const autocannon = require('autocannon') as Autocannon;
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const SECRET = 'whsec_bench';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+
+const body = JSON.stringify(JSON.parse(readFileSync(join(ROOT, 'fixtures/email.bounced.json'), 'utf8')));
+const signature = createHmac('sha256', SECRET).update(body).digest('hex');
+
+const BASELINE = `
+const { createServer } = require('node:http');
+const { createHmac, timingSafeEqual } = require('node:crypto');
+const secret = ${JSON.stringify(SECRET)};
+createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const raw = Buffer.concat(chunks);
+    const sig = String(req.headers['x-onepush-signature'] || '');
+    const ok = sig.length === 64 && timingSafeEqual(createHmac('sha256', secret).update(raw).digest(), Buffer.from(sig, 'hex'));
+    let event;
+    try { event = JSON.parse(raw.toString('utf8')); } catch { res.writeHead(400); res.end('{}'); return; }
+    const answer = ok ? JSON.stringify({ received: true, id: event.id }) : '{"error":"invalid signature"}';
+    res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
+    res.end(answer);
+  });
+}).listen(Number(process.argv[1]), '127.0.0.1');
+`;
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as { port: number }).port;
+  s.close();
+  await once(s, 'close');
+  return port;
+}
+
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const sock = connect(port, '127.0.0.1');
+      sock.once('connect', () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`port ${port} never opened`);
+}
+
+/** CPU time (user + system) of a process so far, in ms, from /proc (Linux; undefined elsewhere). */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100)
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs the load and also measures the server's CPU time per answered request (steadier than req/s on a busy machine). */
+async function measure(port: number, child: ChildProcess, duration: number): Promise<AutocannonResult & { cpuUs: number | undefined }> {
+  const before = cpuMs(child.pid);
+  const r = await load(port, duration);
+  const after = cpuMs(child.pid);
+  return { ...r, cpuUs: before === undefined || after === undefined ? undefined : ((after - before) * 1000) / r.requests.total };
+}
+
+function countLines(file: string): number {
+  const fd = openSync(file, 'r');
+  const buf = Buffer.alloc(1 << 20);
+  let lines = 0;
+  for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) {
+    for (let i = buf.indexOf(10); i !== -1 && i < n; i = buf.indexOf(10, i + 1)) lines++;
+  }
+  closeSync(fd);
+  return lines;
+}
+
+async function load(port: number, duration: number): Promise<AutocannonResult> {
+  return autocannon({
+    url: `http://127.0.0.1:${port}/webhooks/onepush`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-onepush-signature': signature },
+    body,
+    connections: CONNECTIONS,
+    duration,
+  });
+}
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const dir = mkdtempSync(join(tmpdir(), 'onepush-bench-'));
+const children: ChildProcess[] = [];
+try {
+  const basePort = await freePort();
+  const base = spawn(process.execPath, ['-e', BASELINE, String(basePort)], { stdio: 'ignore' });
+  children.push(base);
+  const listenPort = await freePort();
+  const save = join(dir, 'events.ndjson');
+  const devnull = openSync('/dev/null', 'w');
+  const listen = spawn(process.execPath, [join(ROOT, 'bin/onepush.js'), 'listen', '--port', String(listenPort), '--secret', SECRET, '--json', '--save', save], {
+    stdio: ['ignore', devnull, 'inherit'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  children.push(listen);
+  await waitForPort(basePort, base);
+  await waitForPort(listenPort, listen);
+  // Warm-up (JIT, connections), then rounds that alternate the two servers under the same load, so a busy
+  // machine skews both alike; the ratio is of the totals.
+  await load(basePort, 2);
+  await load(listenPort, 2);
+  const row = (name: string, r: AutocannonResult & { cpuUs: number | undefined }): string =>
+    `  ${name.padEnd(38)} ${r.requests.average.toFixed(0).padStart(7)} req/s   p50 ${String(r.latency.p50).padStart(3)} ms   p99 ${String(r.latency.p99).padStart(3)} ms` +
+    (r.cpuUs === undefined ? '' : `   ${r.cpuUs.toFixed(1)} µs CPU/request`);
+  console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds, ${body.length}-byte signed email.bounced`);
+  let baseTotal = 0;
+  let oursTotal = 0;
+  let answered = 0;
+  const p99 = { base: [] as number[], ours: [] as number[] };
+  const cpu = { base: [] as number[], ours: [] as number[] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    const b = await measure(basePort, base, SECONDS);
+    const o = await measure(listenPort, listen, SECONDS);
+    if (b.cpuUs !== undefined && o.cpuUs !== undefined) {
+      cpu.base.push(b.cpuUs);
+      cpu.ours.push(o.cpuUs);
+    }
+    for (const [name, r] of [['baseline', b], ['listen', o]] as const) {
+      if (r.non2xx > 0 || r.errors > 0) console.log(`  ${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+    }
+    baseTotal += b.requests.average;
+    oursTotal += o.requests.average;
+    answered += o.requests.total;
+    p99.base.push(b.latency.p99);
+    p99.ours.push(o.latency.p99);
+    console.log(`round ${round}: ratio ${(o.requests.average / b.requests.average).toFixed(2)}x`);
+    console.log(row('bare node:http (HMAC + JSON.parse)', b));
+    console.log(row('onepush listen (verify+capture+--json)', o));
+  }
+  listen.kill('SIGTERM');
+  await once(listen, 'exit');
+  const captured = countLines(save);
+  const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
+  console.log(
+    `ratio ${(oursTotal / baseTotal).toFixed(2)}x (goal ≥ 0.80x): listen ${(oursTotal / ROUNDS).toFixed(0)} req/s vs bare ${(baseTotal / ROUNDS).toFixed(0)} req/s; ` +
+      `median p99 listen ${median(p99.ours)} ms vs bare ${median(p99.base)} ms`,
+  );
+  if (cpu.ours.length > 0) {
+    console.log(`CPU per request (median): listen ${median(cpu.ours).toFixed(1)} µs vs bare ${median(cpu.base).toFixed(1)} µs → CPU-bound ratio ${(median(cpu.base) / median(cpu.ours)).toFixed(2)}x`);
+  }
+  console.log(`capture log: ${captured} lines (${(statSync(save).size / 1e6).toFixed(1)} MB), every answered request saved: ${captured >= answered ? 'yes' : 'NO'}`);
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode === null ? once(c, 'exit') : null)));
+  rmSync(dir, { recursive: true, force: true });
+}

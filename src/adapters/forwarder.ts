@@ -1,0 +1,154 @@
+import { sign } from '../core/signature.js';
+import type { HttpClient } from './http-client.js';
+
+// `listen --forward-to` (SPEC.md §2): each accepted event goes to the developer's app, the raw body unchanged,
+// one at a time and in order. Network errors, timeouts, 5xx and 429 keep the event at the head of the queue and
+// retry it after 1 s, doubling up to 10 s, until the app answers; 3xx and 4xx are reported and not retried
+// (redirects are never followed: the client does not follow them).
+
+/** One event waiting to be forwarded. */
+export interface ForwardItem {
+  seq: number;
+  id: string | null;
+  type: string | null;
+  body: Buffer;
+  /** The signature the event came with, passed through unchanged when the listener has no secret. */
+  signature: string | undefined;
+}
+
+/** The result of one forwarding attempt (the `forward` line of `listen --json`). */
+export interface ForwardResult {
+  kind: 'forward';
+  seq: number;
+  id: string | null;
+  type: string | null;
+  url: string;
+  attempt: number;
+  outcome: 'delivered' | 'retrying' | 'rejected';
+  /** The app's HTTP status; null on a network error or a timeout. */
+  status: number | null;
+  latency_ms: number;
+  /** A stable network error code (ECONNREFUSED, TIMEOUT, …), or null. */
+  error: string | null;
+  /** The first line of the app's answer on a non-2xx, or the network error in words; null on a 2xx. */
+  message: string | null;
+  retry_in_ms: number | null;
+  /** Events waiting after this attempt (including this one when it is retried). */
+  queued: number;
+}
+
+export interface ForwarderOptions {
+  url: URL;
+  client: HttpClient;
+  secret: string | undefined;
+  onResult: (result: ForwardResult) => void;
+  timeoutMs?: number;
+  /** First retry delay (1 s) and its cap (10 s). */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+/** The in-order forwarding queue. */
+export class Forwarder {
+  private readonly queue: ForwardItem[] = [];
+  private running = false;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private wake: (() => void) | undefined;
+  private idle: Promise<void> = Promise.resolve();
+  delivered = 0;
+  failed = 0;
+
+  constructor(private readonly options: ForwarderOptions) {}
+
+  /** Events not yet delivered or rejected. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** The ids (or `#seq` without an id) of the events still queued. */
+  queuedIds(): string[] {
+    return this.queue.map((i) => i.id ?? `#${i.seq}`);
+  }
+
+  /** Adds an event at the end of the queue. */
+  push(item: ForwardItem): void {
+    if (this.stopped) return;
+    this.queue.push(item);
+    if (!this.running) {
+      this.running = true;
+      this.idle = this.drain();
+    }
+  }
+
+  /** Stops forwarding (an attempt in flight is cancelled); what is still queued stays in `queuedIds()`. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.wake?.();
+    await this.idle;
+  }
+
+  /** Resolves when the queue is empty (for tests and in-process use). */
+  async drained(): Promise<void> {
+    while (this.running) await this.idle;
+  }
+
+  private async drain(): Promise<void> {
+    const { url, client, secret, onResult } = this.options;
+    const base = this.options.baseDelayMs ?? 1000;
+    const max = this.options.maxDelayMs ?? 10_000;
+    const timeoutMs = this.options.timeoutMs ?? 5000;
+    try {
+      while (!this.stopped) {
+        const item = this.queue[0];
+        if (!item) break;
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        const signature = secret === undefined ? item.signature : sign(item.body, secret);
+        if (signature !== undefined) headers['x-onepush-signature'] = signature;
+        for (let attempt = 1; !this.stopped; attempt++) {
+          const r = await client.send({ url, headers, body: item.body }, { timeoutMs, signal: this.abort.signal });
+          if (this.stopped) return;
+          const status = r.status ?? null;
+          const transient = status === null || status >= 500 || status === 429;
+          const ok = status !== null && status >= 200 && status < 300;
+          let delay: number | null = null;
+          if (transient) {
+            delay = Math.min(max, base * 2 ** (attempt - 1));
+            if (r.retryAfterMs !== undefined) delay = Math.min(max, Math.max(delay, r.retryAfterMs));
+          } else {
+            this.queue.shift();
+            if (ok) this.delivered++;
+            else this.failed++;
+          }
+          onResult({
+            kind: 'forward',
+            seq: item.seq,
+            id: item.id,
+            type: item.type,
+            url: url.href,
+            attempt,
+            outcome: ok ? 'delivered' : transient ? 'retrying' : 'rejected',
+            status,
+            latency_ms: Math.round(r.latencyMs),
+            error: r.errorCode ?? null,
+            message: ok ? null : r.firstLine,
+            retry_in_ms: delay,
+            queued: this.queue.length,
+          });
+          if (delay === null) break;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, delay);
+            this.wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.wake = undefined;
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}

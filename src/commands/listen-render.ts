@@ -1,0 +1,243 @@
+import type { ChalkInstance } from 'chalk';
+import type { ForwardResult } from '../adapters/forwarder.js';
+import { eventInfo } from '../core/event-types.js';
+import type { ListenEvent, ListenSummary } from '../listener.js';
+
+// What `onepush listen` prints (SPEC.md §2): the banner, one line per event plus the fields that matter for its
+// type, forwarding results, the summary; and the NDJSON lines of --json, built cheaply (the payload text is the
+// body itself when it is one line). Pure: the clock format and colours are passed in, so a golden test pins it.
+
+export interface RenderOptions {
+  c: ChalkInstance;
+  /** Formats a time for the start of an event line. */
+  clock: (d: Date) => string;
+  verbose: boolean;
+  /** The capture log, for the `onepush verify … --explain` hint of a 401 (null: not saved). */
+  save?: string | null;
+}
+
+/** Local wall-clock time, HH:MM:SS. */
+export function localClock(d: Date): string {
+  return `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+}
+
+/** UTC wall-clock time, HH:MM:SS. */
+export function utcClock(d: Date): string {
+  return `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`;
+}
+
+const p2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+const TYPE_WIDTH = 18;
+const ID_WIDTH = 30;
+const TO_WIDTH = 18;
+const INDENT = ' '.repeat(9);
+
+export interface BannerInfo {
+  version: string;
+  url: string;
+  host: string;
+  secretMask: string | null;
+  save: string | null;
+  forwardTo: string | null;
+  events: string | null;
+  maxBody: number;
+}
+
+/** The banner printed once the port is open. */
+export function bannerLines(b: BannerInfo, c: ChalkInstance): string[] {
+  const row = (label: string, value: string): string => `  ${c.dim(label.padEnd(12))} ${value}`;
+  const lines = [
+    `${c.bold('onepush listen')} ${c.dim(b.version)}`,
+    row('Webhook URL', c.cyan(b.url)),
+    row('Signatures', b.secretMask === null ? c.yellow('not checked — no secret (--secret or ONEPUSH_WEBHOOK_SECRET)') : `checked ${c.dim(`(secret ${b.secretMask})`)}`),
+    row('Captures', b.save === null ? c.dim('off (--no-save)') : b.save),
+    row('Forwarding', b.forwardTo === null ? c.dim('off (--forward-to 3000 sends events to your app)') : b.forwardTo),
+  ];
+  if (b.events !== null) lines.push(row('Showing', `${b.events} ${c.dim('(others are still answered, saved and forwarded)')}`));
+  lines.push(`${c.green('Ready')} — waiting for events ${c.dim('(Ctrl-C to stop)')}`);
+  return lines;
+}
+
+function colourType(type: string | null, c: ChalkInstance): string {
+  if (type === null) return c.dim('(no event)'.padEnd(TYPE_WIDTH));
+  const text = type.padEnd(TYPE_WIDTH);
+  switch (eventInfo(type)?.kind) {
+    case 'delivery':
+      return c.green(text);
+    case 'engagement':
+      return c.blue(text);
+    case 'problem':
+      return c.red(text);
+    case 'unsubscribe':
+      return c.yellow(text);
+    default:
+      return c.magenta(text);
+  }
+}
+
+function get(obj: unknown, ...path: string[]): unknown {
+  let v = obj;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return v;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
+
+function recipient(payload: Record<string, unknown> | null): string {
+  const to = get(payload, 'data', 'to');
+  if (Array.isArray(to)) {
+    const first = str(to[0]);
+    return first === undefined ? '' : to.length > 1 ? `${first} +${to.length - 1}` : first;
+  }
+  return str(to) ?? '';
+}
+
+/** The fields that matter for a type, joined with ` · `; empty when there is nothing to show. */
+export function detail(payload: Record<string, unknown> | null): string {
+  const type = str(get(payload, 'type'));
+  const d = get(payload, 'data');
+  const parts = (...xs: unknown[]): string => xs.map(str).filter((x): x is string => x !== undefined && x !== '').join(' · ');
+  switch (type) {
+    case 'email.sent': {
+      const subject = str(get(d, 'subject'));
+      return parts(subject === undefined ? undefined : `“${subject}”`, get(d, 'from'));
+    }
+    case 'email.delivered':
+      return parts(get(d, 'delivery', 'smtp_response'), get(d, 'delivery', 'mx_host'));
+    case 'email.opened':
+      return parts(get(d, 'open', 'ip'), clip(str(get(d, 'open', 'user_agent')), 60));
+    case 'email.clicked':
+      return parts(get(d, 'click', 'url'), get(d, 'click', 'ip'));
+    case 'email.bounced': {
+      const code = [str(get(d, 'bounce', 'smtp_code')), str(get(d, 'bounce', 'enhanced_status'))].filter(Boolean).join(' ');
+      return parts(get(d, 'bounce', 'type'), code, get(d, 'bounce', 'diagnostic'));
+    }
+    case 'email.complained':
+      return parts(get(d, 'complaint', 'feedback_type'), get(d, 'complaint', 'provider'));
+    case 'email.unsubscribed': {
+      const list = str(get(d, 'unsubscribe', 'list'));
+      return parts(get(d, 'unsubscribe', 'method'), list === undefined ? undefined : `list ${list}`);
+    }
+    default:
+      return '';
+  }
+}
+
+const clip = (s: string | undefined, n: number): string | undefined => (s !== undefined && s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/** "6 s", "2 min", "3 h", "2 d". */
+export function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} d`;
+}
+
+/** The lines of one event: the main line, then details, warnings and (--verbose) headers and payload. */
+export function eventLines(ev: ListenEvent, o: RenderOptions): string[] {
+  const { c } = o;
+  const time = c.dim(o.clock(new Date(ev.received_at)));
+  const mark = ev.verified === true ? c.green('✔') : ev.verified === false ? c.red('✘') : c.dim('-');
+  const status = ev.status === 200 ? c.green(String(ev.status)) : c.red(String(ev.status));
+  const main = [time, colourType(ev.type, c)];
+  if (ev.type === null && ev.id === null) main.push(c.dim(`${ev.method} ${ev.path}`.padEnd(ID_WIDTH + TO_WIDTH + 2)));
+  else {
+    main.push(ev.id === null ? c.dim('(no id)'.padEnd(ID_WIDTH)) : ev.id.padEnd(ID_WIDTH));
+    main.push(recipient(ev.payload).padEnd(TO_WIDTH));
+  }
+  main.push(`${mark} ${status}`);
+  if (ev.status !== 200 && ev.reason !== null) main.push(c.red(ev.reason));
+  if (ev.duplicate && ev.first_seen_at !== null) {
+    main.push(c.yellow(`duplicate of an event seen ${ago(Date.parse(ev.received_at) - Date.parse(ev.first_seen_at))} ago`));
+  }
+  const lines = [`${main[0]} ${main.slice(1).join('  ')}`];
+  const info = ev.status === 200 ? detail(ev.payload) : '';
+  if (info !== '') lines.push(`${INDENT}${info}`);
+  if (ev.status === 200 && !ev.known_type) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow(ev.type === null ? 'no "type" field' : `unknown event type ${ev.type}`)} ${c.dim('(accepted; see onepush events)')}`);
+  for (const issue of ev.schema_issues) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow(`schema: ${issue.path}`)} ${issue.message}`);
+  if (ev.status === 200 && ev.known_type && ev.id === null) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow('no "id" field')}`);
+  if (ev.status === 401 && o.save) lines.push(`${INDENT}${c.dim(`find the cause: onepush verify ${o.save} --explain`)}`);
+  if (o.verbose) {
+    for (const [name, value] of Object.entries(ev.headers)) {
+      lines.push(`${INDENT}${c.dim(`${name}:`)} ${Array.isArray(value) ? value.join(', ') : (value ?? '')}`);
+    }
+    if (ev.payload !== null) {
+      for (const l of colourJson(JSON.stringify(ev.payload, null, 2), c).split('\n')) lines.push(`${INDENT}${l}`);
+    }
+  }
+  return lines;
+}
+
+/** Pretty JSON with keys cyan, strings green, numbers yellow, literals magenta. */
+export function colourJson(json: string, c: ChalkInstance): string {
+  if (c.level === 0) return json;
+  return json.replace(/("(?:[^"\\]|\\.)*")(\s*:)?|\b(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\b|\b(true|false|null)\b/g, (m, s: string | undefined, colon: string | undefined, n: string | undefined, lit: string | undefined) => {
+    if (s !== undefined) return colon !== undefined ? `${c.cyan(s)}${colon}` : c.green(s);
+    if (n !== undefined) return c.yellow(n);
+    if (lit !== undefined) return c.magenta(lit);
+    return m;
+  });
+}
+
+/** The line of a forwarding attempt. */
+export function forwardLine(r: ForwardResult, c: ChalkInstance): string {
+  const who = `${INDENT}${c.dim('↳')} ${r.id ?? `#${r.seq}`} ${c.dim('→')} app`;
+  const latency = c.dim(`${r.latency_ms} ms`);
+  if (r.outcome === 'delivered') return `${who} ${c.green(String(r.status))} ${latency}`;
+  const what = r.status === null ? c.red(r.error ?? 'error') : c.red(String(r.status));
+  const message = r.message ? ` ${c.dim(JSON.stringify(r.message))}` : '';
+  if (r.outcome === 'retrying') {
+    return `${who} ${what} ${latency}${message} · ${c.yellow(`retry in ${ago(r.retry_in_ms ?? 0)} (attempt ${r.attempt}, ${r.queued} queued)`)}`;
+  }
+  return `${who} ${what} ${latency}${message} · ${c.red('not retried')} ${c.dim('(a 3xx/4xx is the app saying no)')}`;
+}
+
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m} min ${s % 60} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** The summary printed at exit; `forwardTo` null when not forwarding. */
+export function summaryLines(s: ListenSummary, forwardTo: string | null, c: ChalkInstance): string[] {
+  const counts = [
+    `${s.received} received`,
+    `${s.accepted} accepted (${s.valid} valid, ${s.unverified} unverified)`,
+    s.invalid > 0 ? c.red(`${s.invalid} invalid`) : `${s.invalid} invalid`,
+    `${s.rejected} rejected`,
+    `${s.duplicates} duplicate${s.duplicates === 1 ? '' : 's'}`,
+  ];
+  const lines = [`${c.bold('Stopped')} after ${duration(s.duration_ms)}: ${counts.join(' · ')}`];
+  if (forwardTo !== null) {
+    lines.push(`  Forwarded ${s.forwarded} · failed ${s.forward_failed} · queued ${s.queued}`);
+    if (s.queued > 0) {
+      const where = s.save === null ? c.red('not saved (--no-save): they are lost') : `saved in ${s.save}`;
+      lines.push(`  ${c.yellow(`${s.queued} event${s.queued === 1 ? '' : 's'} still queued`)}, ${where}`);
+      if (s.save !== null) {
+        const ids = s.queued_ids.filter((id) => !id.startsWith('#'));
+        const file = s.save === '.onepush/events.ndjson' ? '' : ` ${s.save}`;
+        lines.push(`  replay them: onepush replay${file} ${ids.slice(0, 5).map((id) => `--id ${id}`).join(' ')}${ids.length > 5 ? ' …' : ''} --to ${forwardTo}`);
+      }
+    }
+  } else if (s.save !== null) lines.push(`  Captures in ${s.save}`);
+  return lines;
+}
+
+const jsonOrNull = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
+
+/** The `event` NDJSON line, built by hand so the payload is not serialised again (headers only with --verbose). */
+export function eventJson(ev: ListenEvent, verbose: boolean): string {
+  const issues = ev.schema_issues.length === 0 ? '[]' : JSON.stringify(ev.schema_issues);
+  return (
+    `{"kind":"event","seq":${ev.seq},"received_at":"${ev.received_at}","method":${JSON.stringify(ev.method)},"path":${JSON.stringify(ev.path)}` +
+    `,"status":${ev.status},"verified":${ev.verified},"reason":${jsonOrNull(ev.reason)},"id":${jsonOrNull(ev.id)},"type":${jsonOrNull(ev.type)}` +
+    `,"known_type":${ev.known_type},"duplicate":${ev.duplicate},"first_seen_at":${jsonOrNull(ev.first_seen_at)},"schema_issues":${issues}` +
+    `,"size":${ev.size}${verbose ? `,"headers":${JSON.stringify(ev.headers)}` : ''},"payload":${ev.payloadText ?? 'null'}}`
+  );
+}

@@ -1,0 +1,135 @@
+import { isEventType } from './event-types.js';
+import { validateEvent, type SchemaIssue } from './schemas.js';
+import { verify } from './signature.js';
+
+// What the listener answers to one request (SPEC.md §2 `listen`), without any I/O: the HTTP adapter hands in
+// the method, the raw body and the signature header; time is a parameter.
+
+/** One request, as the HTTP adapter read it. */
+export interface IncomingWebhook {
+  method: string;
+  /** The raw body bytes; null when the request was refused before its body was read (413). */
+  body: Buffer | null;
+  /** The x-onepush-signature header. */
+  signature: string | undefined;
+}
+
+/** How the listener classified a request: the answer and what to show. */
+export interface Classification {
+  status: 200 | 400 | 401 | 405 | 413 | 503;
+  /** Why it was refused or flagged; null when all is fine. */
+  reason: string | null;
+  /** true/false with a secret, null without one (or when there was no body to check). */
+  verified: boolean | null;
+  /** The event id and type when the body is a JSON object that has them. */
+  id: string | null;
+  type: string | null;
+  knownType: boolean;
+  schemaIssues: SchemaIssue[];
+  /** The parsed body when it is a JSON object. */
+  payload: Record<string, unknown> | null;
+  /** The payload as one line of JSON: the body text itself when it has no line break (cheap), else re-serialised. */
+  payloadText: string | null;
+  /** The JSON answer body. */
+  answer: string;
+}
+
+/** The listener's answer for a body over --max-body. */
+export function tooLarge(maxBody: number, declared: number | undefined): Classification {
+  const reason = declared === undefined ? `body larger than --max-body (${maxBody} bytes)` : `body of ${declared} bytes is larger than --max-body (${maxBody} bytes)`;
+  return refusal(413, reason, null);
+}
+
+/** A refusal with a JSON reason (503 when the listener could not save the request). */
+export function refused(status: Classification['status'], reason: string): Classification {
+  return refusal(status, reason, null);
+}
+
+function refusal(status: Classification['status'], reason: string, verified: boolean | null): Classification {
+  return {
+    status,
+    reason,
+    verified,
+    id: null,
+    type: null,
+    knownType: false,
+    schemaIssues: [],
+    payload: null,
+    payloadText: null,
+    answer: JSON.stringify({ error: ERRORS[status] ?? 'refused', reason }),
+  };
+}
+
+const ERRORS: Record<number, string> = {
+  400: 'bad request',
+  401: 'invalid signature',
+  405: 'method not allowed',
+  413: 'payload too large',
+  503: 'not saved',
+};
+
+/**
+ * Classifies one request: 405 for another method than POST, 400 for a body that is not a JSON object, 401 for a
+ * missing or wrong signature when a secret is set (verified over the raw bytes, never a re-serialisation), else
+ * 200 `{"received":true,"id":…}`. Unknown types and schema issues are flagged, not refused.
+ */
+export function classify(req: IncomingWebhook, secret: string | undefined): Classification {
+  if (req.method !== 'POST') return refusal(405, `method ${req.method} not allowed: OnePush webhooks are POST requests`, null);
+  const body = req.body;
+  if (body === null) return refusal(400, 'no body', null);
+  const verified = secret === undefined ? null : verify(body, secret, req.signature);
+  const text = body.toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return refusal(400, body.length === 0 ? 'empty body: a webhook carries a JSON event' : 'body is not valid JSON', verified);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return refusal(400, `body is JSON but not an object (${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : typeof parsed})`, verified);
+  }
+  const payload = parsed as Record<string, unknown>;
+  const id = typeof payload.id === 'string' ? payload.id : null;
+  const type = typeof payload.type === 'string' ? payload.type : null;
+  const payloadText = text.includes('\n') || text.includes('\r') ? JSON.stringify(payload) : text;
+  const knownType = isEventType(type);
+  // Plain object literals of one shape (not spreads): this runs once per request.
+  if (verified === false) {
+    const reason = req.signature === undefined || req.signature === '' ? 'missing x-onepush-signature header' : 'signature does not match the body';
+    return { status: 401, reason, verified, id, type, knownType, schemaIssues: [], payload, payloadText, answer: JSON.stringify({ error: 'invalid signature', reason }) };
+  }
+  const issues = knownType ? validateEvent(payload).issues : [];
+  let reason: string | null = null;
+  if (!knownType) reason = type === null ? 'no "type" field' : `unknown event type ${type}`;
+  else if (issues.length > 0) reason = `schema: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`;
+  if (id === null && reason === null) reason = 'no "id" field';
+  return { status: 200, reason, verified, id, type, knownType, schemaIssues: issues, payload, payloadText, answer: `{"received":true,"id":${JSON.stringify(id)}}` };
+}
+
+/** Remembers event ids to flag redeliveries (SPEC.md §2); holds at most `limit` ids, forgetting the oldest. */
+export class DuplicateTracker {
+  private readonly seen = new Map<string, number>();
+  constructor(private readonly limit = 100_000) {}
+
+  /** Records `id` seen at `nowMs`; returns when it was first seen, or undefined for a new id. */
+  see(id: string, nowMs: number): number | undefined {
+    const first = this.seen.get(id);
+    if (first !== undefined) return first;
+    if (this.seen.size >= this.limit) {
+      const oldest = this.seen.keys().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+    this.seen.set(id, nowMs);
+    return undefined;
+  }
+}
+
+/** Parses a --max-body size: bytes, or a number with kb/mb (1024-based), e.g. 512kb, 1mb. Undefined if invalid. */
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const factor = unit.startsWith('m') ? 1024 * 1024 : unit.startsWith('k') ? 1024 : 1;
+  const n = Math.floor(Number(m[1]) * factor);
+  return n >= 1 ? n : undefined;
+}
