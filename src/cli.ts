@@ -230,12 +230,18 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') code = 0;
-      else if (error.code === 'commander.help' || error.code === 'commander.executeSubCommandAsync') code = 2;
+      // `onepush help <cmd>` asked for help (exit 0); `onepush` alone printed it as a usage error (exit 2).
+      else if (error.code === 'commander.help') code = error.exitCode === 0 ? 0 : 2;
+      else if (error.code === 'commander.executeSubCommandAsync') code = 2;
       else {
-        out.err(`${out.ec.red('onepush:')} ${error.message.replace(/^error: /, '')}`);
+        // Commander's message may carry "\n(Did you mean x?)": one line for the error, the suggestion in the hint.
+        const [first = '', ...rest] = error.message.replace(/^error: /, '').split('\n');
+        const suggestion = /\(Did you mean (.+?)\?\)/.exec(rest.join(' '))?.[1];
+        out.err(`${out.ec.red('onepush:')} ${first}`);
         const sub = argv.slice(2).find((a) => !a.startsWith('-'));
         const known = program.commands.some((c) => c.name() === sub);
-        out.err(`${out.ec.dim('hint:')} see onepush ${known ? `${sub} ` : ''}--help`);
+        const help = `see onepush ${known ? `${sub} ` : ''}--help`;
+        out.err(`${out.ec.dim('hint:')} ${suggestion ? `did you mean ${suggestion}? or ${help}` : help}`);
         code = 2;
       }
     } else {

@@ -28,6 +28,15 @@ export { encodeCapture, decodeCapture, captureBody, CaptureError, type Capture, 
 export { OnepushError, UsageError, CheckFailed } from './core/errors.js';
 export { resolveTarget, DEFAULT_TARGET } from './core/target.js';
 export {
+  deliver,
+  isRetryable,
+  type DeliverRequest,
+  type DeliverOptions,
+  type DeliveryResult,
+} from './adapters/delivery.js';
+export { replay, type ReplayOptions, type ReplayOutcome, type ReplayDelivery, type ReplayNote } from './adapters/replayer.js';
+export { type Summary } from './core/report.js';
+export {
   startListener,
   isLoopback,
   type Listener,

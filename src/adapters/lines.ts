@@ -41,5 +41,14 @@ export async function openLines(file: string, stdin: NodeJS.ReadableStream): Pro
     stream.once('open', () => resolve());
     stream.once('error', (e) => reject(fileError(file, e)));
   });
-  return splitLines(stream);
+  return splitLines(readErrorsAsUsage(stream, file));
+}
+
+/** A read that fails after the open (EISDIR for a directory) becomes the same clear UsageError as a failed open. */
+async function* readErrorsAsUsage(stream: AsyncIterable<Buffer>, file: string): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of stream) yield chunk;
+  } catch (e) {
+    throw (e as NodeJS.ErrnoException).code === undefined ? e : fileError(file, e);
+  }
 }

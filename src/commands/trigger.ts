@@ -1,7 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import { createHttpClient } from '../adapters/http-client.js';
+import { deliverAll, type DeliveryResult } from '../adapters/delivery.js';
+import { readInput } from '../adapters/files.js';
+import { loadFixture, readFixtureFile } from '../adapters/fixtures.js';
+import { resolveSecret, SECRET_ENV } from '../adapters/secret.js';
 import { UsageError } from '../core/errors.js';
+import { closestType, EVENT_TYPES, isEventType, type EventType } from '../core/event-types.js';
+import { makeId } from '../core/ids.js';
+import { parseSetValue } from '../core/paths.js';
+import { buildSample, type Fixture, type SampleOverrides } from '../core/samples.js';
+import { sign } from '../core/signature.js';
+import { resolveTarget } from '../core/target.js';
 import type { Context } from './context.js';
 
-/** `onepush trigger`: not built yet. */
-export async function run(..._args: [...unknown[], Context]): Promise<number> {
-  throw new UsageError('onepush trigger is not available yet');
+export interface TriggerOptions {
+  all?: boolean;
+  to?: string;
+  secret?: string;
+  set?: string[];
+  unset?: string[];
+  data?: string;
+  fixture?: string;
+  count?: number;
+  duplicate?: boolean;
+  concurrency?: number;
+  timeout?: number;
+  retries?: number;
+  print?: boolean;
+  json?: boolean;
+}
+
+/** One event to send: its type, id and exact body. */
+interface Outgoing {
+  type: string;
+  id: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** `email.bounced`, `bounced` → the type; an unknown name is a UsageError with "did you mean". */
+function resolveType(name: string): EventType {
+  const lower = name.trim().toLowerCase();
+  const full = lower.startsWith('email.') ? lower : `email.${lower}`;
+  if (isEventType(full)) return full;
+  const guess = closestType(lower);
+  throw new UsageError(
+    `unknown event type "${name}"${guess ? ` — did you mean ${guess}?` : ''}`,
+    `the types are: ${EVENT_TYPES.join(', ')} (or "all")`,
+  );
+}
+
+function parseSets(sets: readonly string[]): Array<[string, unknown]> {
+  return sets.map((s) => {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set ${JSON.stringify(s)} is not path=value`, 'e.g. --set data.bounce.type=soft');
+    return [s.slice(0, eq), parseSetValue(s.slice(eq + 1))];
+  });
+}
+
+async function readData(file: string, ctx: Context): Promise<Record<string, unknown>> {
+  const text = (await readInput(file, ctx.stdin)).toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--data ${file === '-' ? '(stdin)' : file} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new UsageError(`--data ${file === '-' ? '(stdin)' : file} must be a JSON object`, 'it is deep-merged into the event, e.g. {"data":{"bounce":{"type":"soft"}}}');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** `onepush trigger <type...>`: builds, signs and sends sample events (issue #4). */
+export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context): Promise<number> {
+  const { out } = ctx;
+  const c = out.c;
+  const url = resolveTarget(opts.to ?? 'http://localhost:4242/webhooks/onepush');
+  const secret = resolveSecret(opts.secret, ctx.env);
+
+  // Which templates: --fixture (its own type, or each named type), else the shipped ones.
+  const all = opts.all === true || typeArgs.some((t) => t.trim().toLowerCase() === 'all');
+  const named = typeArgs.filter((t) => t.trim().toLowerCase() !== 'all');
+  let templates: Array<[string, Fixture]>;
+  if (opts.fixture !== undefined) {
+    const fixture = await readFixtureFile(opts.fixture);
+    const types = all ? [...EVENT_TYPES] : named.map(resolveType);
+    templates = types.length === 0 ? [[fixture.type, fixture]] : types.map((t) => [t, { ...fixture, type: t }]);
+  } else {
+    const types = all ? [...EVENT_TYPES] : named.map(resolveType);
+    if (types.length === 0) throw new UsageError('which event type?', `name one or more: ${EVENT_TYPES.join(', ')} (or "all")`);
+    templates = await Promise.all([...new Set(types)].map(async (t) => [t, await loadFixture(t)] as [string, Fixture]));
+  }
+  const set = parseSets(opts.set ?? []);
+  const overrides: SampleOverrides = { set, unset: opts.unset ?? [] };
+  if (opts.data !== undefined) overrides.data = await readData(opts.data, ctx);
+
+  // Build every event (fresh ids), then sign.
+  const events: Outgoing[] = [];
+  const count = opts.count ?? 1;
+  for (const [type, fixture] of templates) {
+    for (let i = 0; i < count; i++) {
+      const now = Date.now();
+      let event: Record<string, unknown>;
+      try {
+        event = buildSample(fixture, { now: new Date(now), id: makeId('evt', now, randomBytes(10)), emailId: makeId('em', now, randomBytes(10)), overrides });
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const body = JSON.stringify(event);
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (secret !== undefined) headers['x-onepush-signature'] = sign(body, secret);
+      const o: Outgoing = { type: typeof event.type === 'string' ? event.type : type, id: typeof event.id === 'string' ? event.id : '', body, headers };
+      events.push(o);
+      if (opts.duplicate) events.push(o);
+    }
+  }
+  const userAgent = `onepush-cli/${ctx.version}`;
+
+  if (opts.print) {
+    events.forEach((e, i) => {
+      const headers = { host: url.host, ...e.headers, 'user-agent': userAgent, 'content-length': String(Buffer.byteLength(e.body)) };
+      if (opts.json) {
+        out.json({ method: 'POST', url: url.href, headers, body: e.body });
+        return;
+      }
+      if (i > 0) out.out('');
+      out.out(`POST ${url.pathname}${url.search} HTTP/1.1`);
+      for (const [k, v] of Object.entries(headers)) out.out(`${k}: ${v}`);
+      out.out('');
+      out.out(e.body);
+    });
+    if (secret === undefined) out.warn(`no secret: the request is unsigned (pass --secret or set ${SECRET_ENV})`);
+    return 0;
+  }
+
+  if (secret === undefined) out.warn(`no secret: sending unsigned events (pass --secret or set ${SECRET_ENV})`);
+  const signal = ctx.shutdownSignal();
+  const client = createHttpClient({ userAgent, connections: opts.concurrency ?? 1 });
+  let failed = 0;
+  const print = (e: Outgoing, r: DeliveryResult): void => {
+    if (!r.ok) failed++;
+    if (opts.json) {
+      out.json({
+        kind: 'delivery',
+        type: e.type,
+        id: e.id,
+        url: url.href,
+        status: r.status,
+        ok: r.ok,
+        attempts: r.attempts,
+        latency_ms: Math.round(r.latencyMs * 10) / 10,
+        response: r.response,
+        error: r.error,
+      });
+      return;
+    }
+    const status = r.status === null ? c.red('failed') : r.ok ? c.green(String(r.status)) : r.status >= 300 && r.status < 400 ? c.yellow(String(r.status)) : c.red(String(r.status));
+    const tries = r.attempts > 1 ? c.dim(` (${r.attempts} attempts)`) : '';
+    let tail = r.error ?? r.response;
+    if (r.status !== null && r.status >= 300 && r.status < 400) tail = `redirect not followed${tail ? `: ${tail}` : ''}`;
+    out.out(`${e.type}  ${e.id}  ${status}  ${Math.round(r.latencyMs)} ms${tries}${tail ? `  ${r.ok ? c.dim(tail) : tail}` : ''}`);
+  };
+  let sent = 0;
+  try {
+    await deliverAll(
+      client,
+      events,
+      (e) => ({ url, headers: e.headers, body: e.body }),
+      (e, r) => {
+        sent++;
+        print(e, r);
+      },
+      { concurrency: opts.concurrency ?? 1, timeoutMs: opts.timeout ?? 5000, retries: opts.retries ?? 0, signal },
+    );
+  } finally {
+    await client.close();
+  }
+  if (signal.aborted) {
+    out.err(`trigger: interrupted (Ctrl-C) after ${sent} of ${events.length} deliveries`);
+    return 130;
+  }
+  return failed > 0 || sent < events.length ? 1 : 0;
 }

@@ -58,13 +58,13 @@ async function* checkCaptureLog(file: string, ctx: Context, secret: string, want
     } catch (e) {
       if (!(e instanceof CaptureError)) throw e;
       if (first) {
-        throw new UsageError(`${file} is not a capture log (line ${line.number}: ${e.message})`, 'for a raw body, pass the signature with --signature <hex>');
+        throw new UsageError(`${file === '-' ? 'stdin' : file} is not a capture log (line ${line.number}: ${e.message})`, 'for a raw body, pass the signature with --signature <hex>');
       }
       if (!line.terminated) {
         ctx.out.warn(`${file}:${line.number}: torn last line skipped (the listener was killed mid-write?)`);
         continue;
       }
-      throw new UsageError(`${file}:${line.number}: malformed capture line: ${e.message}`);
+      throw new UsageError(`${file === '-' ? 'stdin' : file}:${line.number}: malformed capture line: ${e.message}`, 'a capture log has one JSON object per line, as onepush listen writes it');
     }
     first = false;
     const base = { source: file, line: line.number };
@@ -76,7 +76,7 @@ async function* checkCaptureLog(file: string, ctx: Context, secret: string, want
     const id = idOf(body);
     yield { ...base, ...(id === undefined ? {} : { id }), ...check(body, secret, capture.headers['x-onepush-signature'], wantExplain) };
   }
-  if (first) throw new UsageError(`${file} is empty: nothing to verify`, 'pass a body with --signature <hex>, or a capture log');
+  if (first) throw new UsageError(`${file === '-' ? 'stdin' : file} is empty: nothing to verify`, 'pass a body with --signature <hex>, or a capture log');
 }
 
 /** `onepush verify [file...]`: offline signature check with grep-style exit codes (SPEC.md §2). */

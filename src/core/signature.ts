@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Bytes to sign: a string is taken as its UTF-8 bytes. */
@@ -60,16 +61,22 @@ interface BodyVariant {
 
 function bodyVariants(raw: Buffer): BodyVariant[] {
   const variants: BodyVariant[] = [{ code: null, bytes: raw, what: '' }];
-  const text = raw.toString('utf8');
   const add = (code: Explanation['code'], bytes: Buffer | string, what: string): void => {
     const b = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
     if (!variants.some((v) => v.bytes.equals(b))) variants.push({ code, bytes: b, what });
   };
-  if (/\r?\n$/.test(text)) {
-    add('trailing-newline', text.replace(/\r?\n$/, ''), 'the body has a trailing newline that was not signed (an editor, `echo` or a heredoc added it)');
+  // Newline variants work on the bytes, so a body that is not UTF-8 keeps its exact bytes.
+  const LF = 0x0a;
+  const CR = 0x0d;
+  if (raw.length > 0 && raw[raw.length - 1] === LF) {
+    const cut = raw.length > 1 && raw[raw.length - 2] === CR ? 2 : 1;
+    add('trailing-newline', raw.subarray(0, raw.length - cut), 'the body has a trailing newline that was not signed (an editor, `echo` or a heredoc added it)');
   } else {
-    add('missing-newline', `${text}\n`, 'the signed body ended with a newline that this body lacks');
+    add('missing-newline', Buffer.concat([raw, Buffer.from([LF])]), 'the signed body ended with a newline that this body lacks');
   }
+  // Text variants only for text: decoding other bytes as UTF-8 would change them.
+  if (!isUtf8(raw)) return variants;
+  const text = raw.toString('utf8');
   if (text.includes('\r\n')) {
     add('crlf', text.replace(/\r\n/g, '\n'), 'the body has CRLF line endings where the signed body had LF');
   } else if (text.includes('\n')) {

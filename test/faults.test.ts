@@ -1,0 +1,499 @@
+import { strict as assert } from 'node:assert';
+import { once } from 'node:events';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Pool } from 'undici';
+import { runCli, type RunResult } from './helpers/cli.js';
+import { assertNoSecret, eventBody, freePort, hmac, killHard, rssOf, SECRET, startFlakyApp, startListener, type Listener } from './helpers/faults.js';
+import { startRawServer } from './helpers/servers.js';
+
+// The fault suite of issue #5: what SPEC.md promises, turned into figures. Every test prints its figure (the
+// README's "Reliability" table copies them) and every output of the suite is searched for the secret at the end.
+
+const outputs: Array<[string, string]> = [];
+const dirs: string[] = [];
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'onepush-faults-'));
+  dirs.push(d);
+  return d;
+};
+const keep = (name: string, r: RunResult): RunResult => {
+  outputs.push([`${name} stdout`, r.stdout], [`${name} stderr`, r.stderr]);
+  return r;
+};
+const keepListener = (name: string, l: Listener): void => {
+  outputs.push([`${name} stdout`, l.cli.stdoutLines.join('\n')], [`${name} stderr`, l.cli.stderr()]);
+};
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const PATH = '/webhooks/onepush';
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+async function post(pool: Pool, body: string | Buffer, headers: Record<string, string>, method = 'POST'): Promise<number> {
+  const res = await pool.request({ path: PATH, method: method as 'POST', headers, body });
+  await res.body.dump();
+  return res.statusCode;
+}
+
+describe('faults (issue #5)', { concurrency: false }, () => {
+  it('crash: kill -9 during 5,000 events with 16 in flight loses no acknowledged event', { timeout: 120_000 }, async (t) => {
+    const dir = tmp();
+    const save = join(dir, 'events.ndjson');
+    const l = await startListener(['--secret', SECRET, '--save', save]);
+    const pool = new Pool(l.origin, { connections: 16 });
+    const total = 5000;
+    const killAt = 2500;
+    const acked: string[] = [];
+    let next = 0;
+    let killed = false;
+    let failedAfterKill = 0;
+    const worker = async (): Promise<void> => {
+      while (next < total) {
+        const id = `evt_crash${String(next++).padStart(5, '0')}`;
+        const body = eventBody(id);
+        try {
+          const status = await post(pool, body, { ...JSON_HEADERS, 'x-onepush-signature': hmac(body) });
+          if (status === 200) acked.push(id);
+          if (acked.length >= killAt && !killed) {
+            killed = true;
+            l.cli.child.kill('SIGKILL');
+          }
+        } catch (e) {
+          if (!killed) throw e;
+          failedAfterKill++;
+          return;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    const result = await l.cli.stop();
+    keepListener('crash listener', l);
+    await pool.destroy();
+    assert.equal(result.signal, 'SIGKILL');
+
+    const text = readFileSync(save, 'utf8');
+    outputs.push(['crash capture log', text]);
+    const lines = text.split('\n');
+    const torn = lines.at(-1) === '' ? 0 : 1;
+    const captured = new Set<string>();
+    for (const line of lines.slice(0, lines.length - 1)) {
+      const c = JSON.parse(line) as { body: string; status: number };
+      if (c.status === 200) captured.add((JSON.parse(c.body) as { id: string }).id);
+    }
+    const lost = acked.filter((id) => !captured.has(id));
+    t.diagnostic(`crash: ${acked.length} acknowledged before kill -9, ${captured.size} in the capture log, ${lost.length} lost, ${torn} torn line(s)`);
+    assert.ok(acked.length >= killAt, 'the loader got its acknowledgements');
+    assert.deepEqual(lost, []);
+
+    // A crash mid-write can leave a torn last line: replay reports it and goes on.
+    appendFileSync(save, '{"v":1,"received_at":"2026-11-27T10:0');
+    const sink = await startRawServer();
+    try {
+      const r = keep('crash replay', await runCli(['replay', save, '--to', sink.url, '--last', '5', '--secret', SECRET, '--json']));
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`events\\.ndjson:${lines.length - torn + 1}`), 'names the torn line');
+      assert.equal(sink.received.length, 5);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it('junk: 10,000 malformed requests among valid ones: all 4xx, valid 200, no crash, flat memory', { timeout: 180_000 }, async (t) => {
+    const dir = tmp();
+    const l = await startListener(['--secret', SECRET, '--save', join(dir, 'events.ndjson'), '--max-body', '64kb']);
+    const pool = new Pool(l.origin, { connections: 8 });
+    const pid = l.cli.child.pid!;
+    const bigHeader = 'x'.repeat(10 * 1024);
+    const junk: Array<(i: number) => Promise<number>> = [
+      (i) => post(pool, Buffer.from(Array.from({ length: 64 + (i % 500) }, (_, k) => (k * 7919 + i) % 256)), { 'content-type': 'application/octet-stream' }),
+      (i) => {
+        const b = eventBody(`evt_junk${i}`).slice(0, 40 + (i % 80));
+        return post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) });
+      },
+      () => {
+        const b = Buffer.concat([Buffer.from('{"id":"evt_utf8","type":"email.sent","x":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]);
+        return post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) });
+      },
+      (i) => post(pool, `not json ${i}`, { ...JSON_HEADERS, 'x-junk': bigHeader }),
+      (i) => post(pool, '', {}, ['GET', 'PUT', 'DELETE', 'PATCH'][i % 4]!),
+      (i) => {
+        const b = JSON.stringify({ id: `evt_big${i}`, type: 'email.sent', pad: 'p'.repeat(70 * 1024) });
+        return post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) });
+      },
+      (i) => {
+        const b = eventBody(`evt_badsig${i}`);
+        const sigs = ['', 'abc', hmac(b).slice(1), hmac(b) + hmac(b), '😀'.repeat(16), hmac(b, 'another secret')];
+        return post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': sigs[i % sigs.length]! });
+      },
+      (i) => {
+        const b = ['[1,2,3]', '"a string"', 'null', '42', ''][i % 5]!;
+        return post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) });
+      },
+    ];
+    const JUNK = 10_000;
+    let valid = 0;
+    let validOk = 0;
+    let junkRejected = 0;
+    const wrong: string[] = [];
+    let rssWarm = 0;
+    let rssPeak = 0;
+    let i = 0;
+    const worker = async (): Promise<void> => {
+      while (i < JUNK) {
+        const n = i++;
+        if (n === 1000) rssWarm = rssOf(pid);
+        if (n % 500 === 0) rssPeak = Math.max(rssPeak, rssOf(pid));
+        const kind = n % junk.length;
+        const status = await junk[kind]!(n);
+        if (status >= 400 && status < 500) junkRejected++;
+        else wrong.push(`junk kind ${kind} #${n} → ${status}`);
+        if (n % 10 === 0) {
+          const b = eventBody(`evt_valid${n}`);
+          valid++;
+          if ((await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) })) === 200) validOk++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    rssPeak = Math.max(rssPeak, rssOf(pid));
+    const b = eventBody('evt_after_junk');
+    const last = await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) });
+    await pool.destroy();
+    const alive = l.cli.child.exitCode === null;
+    const result = await l.cli.stop('SIGTERM');
+    keepListener('junk listener', l);
+    const growth = rssPeak - rssWarm;
+    t.diagnostic(
+      `junk: ${JUNK} malformed → ${junkRejected} answered 4xx; ${validOk}/${valid} valid → 200; 0 crashes; RSS ${(rssWarm / 2 ** 20).toFixed(1)} → peak ${(rssPeak / 2 ** 20).toFixed(1)} MiB (growth ${(growth / 2 ** 20).toFixed(1)} MiB)`,
+    );
+    assert.deepEqual(wrong.slice(0, 10), []);
+    assert.equal(junkRejected, JUNK);
+    assert.equal(validOk, valid);
+    assert.equal(last, 200);
+    assert.ok(alive, 'the listener is still running');
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
+    assert.ok(growth < 30 * 2 ** 20, `RSS grew ${(growth / 2 ** 20).toFixed(1)} MiB`);
+  });
+
+  it('slow clients: 500 stalled connections do not delay a valid event and are closed by the timeouts', { timeout: 120_000 }, async (t) => {
+    const l = await startListener(['--secret', SECRET, '--no-save']);
+    const port = l.ready.port;
+    const timeEvent = async (n: number): Promise<number[]> => {
+      const pool = new Pool(l.origin, { connections: 1 });
+      const times: number[] = [];
+      for (let k = 0; k < n; k++) {
+        const b = eventBody(`evt_slow${times.length}_${Math.random().toString(36).slice(2, 8)}`);
+        const started = performance.now();
+        assert.equal(await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) }), 200);
+        times.push(performance.now() - started);
+      }
+      await pool.destroy();
+      return times.sort((a, b) => a - b);
+    };
+    const baseline = await timeEvent(5);
+
+    const sockets: Socket[] = [];
+    const closed: Array<Promise<unknown>> = [];
+    const trickles: NodeJS.Timeout[] = [];
+    for (let k = 0; k < 500; k++) {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      closed.push(once(s, 'close'));
+      await once(s, 'connect');
+      if (k % 2 === 0) {
+        // Trickles a header line now and then, never finishing.
+        s.write(`POST ${PATH} HTTP/1.1\r\nHost: localhost\r\n`);
+        trickles.push(setInterval(() => s.writable && s.write(`x-slow-${k}: 1\r\n`), 1000));
+      }
+      sockets.push(s);
+    }
+    const opened = performance.now();
+    const during = await timeEvent(5);
+    const median = (xs: number[]): number => xs[Math.floor(xs.length / 2)]!;
+    await Promise.all(closed);
+    const closeSeconds = (performance.now() - opened) / 1000;
+    for (const tr of trickles) clearInterval(tr);
+    const result = await l.cli.stop();
+    keepListener('slow listener', l);
+    t.diagnostic(
+      `slow clients: 500 stalled connections; a valid event's 200 took median ${median(during).toFixed(1)} ms (max ${during.at(-1)!.toFixed(1)}) vs ${median(baseline).toFixed(1)} ms without them; all 500 closed by the server after ${closeSeconds.toFixed(1)} s`,
+    );
+    assert.ok(median(during) - median(baseline) < 100, `delayed by ${(median(during) - median(baseline)).toFixed(1)} ms`);
+    assert.equal(result.code, 0, result.stderr);
+  });
+
+  it('flapping app: killed and restarted 5 times while 500 events arrive: all delivered, in order', { timeout: 180_000 }, async (t) => {
+    const dir = tmp();
+    const appLog = join(dir, 'app.log');
+    const appPort = await freePort();
+    let app = await startFlakyApp(appPort, appLog);
+    const l = await startListener(['--secret', SECRET, '--save', join(dir, 'events.ndjson'), '--forward-to', `http://127.0.0.1:${appPort}${PATH}`]);
+    const pool = new Pool(l.origin, { connections: 1 });
+    const ids: string[] = [];
+    let retries = 0;
+    try {
+      for (let n = 0; n < 500; n++) {
+        const id = `evt_flap${String(n).padStart(4, '0')}`;
+        const b = eventBody(id);
+        assert.equal(await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) }), 200);
+        ids.push(id);
+        if (n % 100 === 50) {
+          // Kill the app, let the listener notice (a forward that must be retried), bring the app back.
+          await killHard(app);
+          const k = l.lines().filter((x) => x.kind === 'forward' && x.outcome === 'retrying').length;
+          const id2 = `evt_flap${String(++n).padStart(4, '0')}`;
+          const b2 = eventBody(id2);
+          assert.equal(await post(pool, b2, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b2) }), 200);
+          ids.push(id2);
+          const retrying = (): number => l.lines().filter((y) => y.kind === 'forward' && y.outcome === 'retrying').length;
+          await l.waitFor(() => retrying() > k);
+          app = await startFlakyApp(appPort, appLog);
+        }
+      }
+      const last = ids.at(-1);
+      await l.waitFor((x) => x.kind === 'forward' && x.outcome === 'delivered' && x.id === last);
+      retries = l.lines().filter((x) => x.kind === 'forward' && x.outcome === 'retrying').length;
+    } finally {
+      await pool.destroy();
+      await killHard(app);
+    }
+    const result = await l.cli.stop();
+    keepListener('flapping listener', l);
+    const got = readFileSync(appLog, 'utf8').trim().split('\n');
+    // A request the app logged but never answered (killed in between) is sent again: the only duplicates allowed,
+    // and each must follow its first copy directly.
+    const firsts: string[] = [];
+    let duplicates = 0;
+    for (const id of got) {
+      if (firsts.at(-1) === id) duplicates++;
+      else firsts.push(id);
+    }
+    t.diagnostic(`flapping app: 5 kill -9 + restarts, ${ids.length} events accepted, ${new Set(got).size} delivered to the app in order, ${duplicates} duplicate(s) from unanswered requests, ${retries} retries`);
+    assert.deepEqual(firsts, ids);
+    assert.ok(duplicates <= 5, `${duplicates} duplicates for 5 kills`);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = l.lines().find((x) => x.kind === 'summary');
+    assert.equal(summary?.queued, 0);
+  });
+
+  describe('sender faults: trigger and replay', () => {
+    const noStack = (r: RunResult): void => {
+      assert.doesNotMatch(r.stderr, /\n\s+at |Unhandled|UnhandledPromiseRejection/);
+    };
+
+    it('connection resets are retried, then reported in words (exit 1)', async (t) => {
+      let attempts = 0;
+      const server = await startRawServer((_r, res) => {
+        attempts++;
+        res.socket?.destroy();
+      });
+      try {
+        const r = keep('reset trigger', await runCli(['trigger', 'email.sent', '--to', server.url, '--retries', '2', '--secret', SECRET]));
+        assert.equal(r.code, 1);
+        assert.equal(attempts, 3);
+        assert.match(r.stdout + r.stderr, /reset|closed/);
+        noStack(r);
+        t.diagnostic(`reset: ${attempts} attempts, exit ${r.code}`);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('a server that hangs past --timeout is a timeout, retried, exit 1', async (t) => {
+      let attempts = 0;
+      const server = await startRawServer(() => {
+        attempts++;
+      });
+      try {
+        const r = keep('hang trigger', await runCli(['trigger', 'email.sent', '--to', server.url, '--timeout', '300', '--retries', '1', '--secret', SECRET]));
+        assert.equal(r.code, 1);
+        assert.equal(attempts, 2);
+        assert.match(r.stdout + r.stderr, /no answer within 300 ms/);
+        noStack(r);
+        t.diagnostic(`hang: ${attempts} attempts of 300 ms, exit ${r.code}`);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('3xx is a failure and is not followed', async () => {
+      const elsewhere = await startRawServer();
+      const server = await startRawServer((_r, res) => {
+        res.writeHead(307, { location: elsewhere.url });
+        res.end();
+      });
+      try {
+        const r = keep('redirect trigger', await runCli(['trigger', 'email.sent', '--to', server.url, '--retries', '2', '--secret', SECRET, '--json']));
+        assert.equal(r.code, 1);
+        assert.equal(server.received.length, 1, 'not retried');
+        assert.equal(elsewhere.received.length, 0, 'not followed');
+        assert.equal((JSON.parse(r.stdout.trim().split('\n')[0]!) as { status: number }).status, 307);
+        noStack(r);
+      } finally {
+        await server.close();
+        await elsewhere.close();
+      }
+    });
+
+    it('429 with Retry-After waits as told, then succeeds', async (t) => {
+      const at: number[] = [];
+      const server = await startRawServer((_r, res) => {
+        at.push(performance.now());
+        if (at.length === 1) {
+          res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' });
+          res.end('{"error":"slow down"}');
+        } else {
+          res.writeHead(200);
+          res.end('{}');
+        }
+      });
+      try {
+        const r = keep('429 trigger', await runCli(['trigger', 'email.sent', '--to', server.url, '--retries', '2', '--secret', SECRET]));
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.equal(at.length, 2);
+        const waited = at[1]! - at[0]!;
+        assert.ok(waited >= 900, `retried after ${waited.toFixed(0)} ms, Retry-After said 1 s`);
+        t.diagnostic(`429: retried after ${waited.toFixed(0)} ms (Retry-After: 1)`);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('500 then 200: retried once and succeeds; replay too', async () => {
+      let n = 0;
+      const server = await startRawServer((_r, res) => {
+        n++;
+        res.writeHead(n % 2 === 1 ? 500 : 200, { 'content-type': 'application/json' });
+        res.end(n % 2 === 1 ? '{"error":"boom"}' : '{"ok":true}');
+      });
+      const dir = tmp();
+      try {
+        const r = keep('500 trigger', await runCli(['trigger', 'email.sent', '--to', server.url, '--retries', '1', '--secret', SECRET, '--json']));
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.equal((JSON.parse(r.stdout.trim()) as { attempts: number }).attempts, 2);
+        const event = join(dir, 'event.json');
+        appendFileSync(event, eventBody('evt_replay500'));
+        const r2 = keep('500 replay', await runCli(['replay', event, '--to', server.url, '--retries', '1', '--secret', SECRET]));
+        assert.equal(r2.code, 0, r2.stdout + r2.stderr);
+        const r3 = keep('500 replay no retries', await runCli(['replay', event, '--to', server.url, '--retries', '0', '--secret', SECRET]));
+        assert.equal(r3.code, 1, r3.stdout + r3.stderr);
+        noStack(r3);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('a closed port: one clear line, exit 1, for trigger and replay', async () => {
+      const port = await freePort();
+      const dir = tmp();
+      const event = join(dir, 'event.json');
+      appendFileSync(event, eventBody('evt_closed'));
+      for (const args of [['trigger', 'email.sent'], ['replay', event]]) {
+        const r = keep(`closed ${args[0]}`, await runCli([...args, '--to', String(port), '--secret', SECRET]));
+        assert.equal(r.code, 1);
+        assert.match(r.stdout + r.stderr, new RegExp(`connection refused — is your app running on port ${port}\\?`));
+        noStack(r);
+      }
+    });
+  });
+
+  describe('security', () => {
+    it('binds 127.0.0.1 by default (seen in /proc/net/tcp), and warns when --host is not loopback', async () => {
+      const l = await startListener(['--secret', SECRET, '--no-save']);
+      const hexPort = l.ready.port.toString(16).toUpperCase().padStart(4, '0');
+      const listening = readFileSync('/proc/net/tcp', 'utf8')
+        .split('\n')
+        .filter((line) => line.split(/\s+/)[4] === '0A')
+        .map((line) => line.trim().split(/\s+/)[1]!)
+        .filter((local) => local.endsWith(`:${hexPort}`));
+      assert.deepEqual(listening, [`0100007F:${hexPort}`]);
+      assert.equal(l.ready.host, '127.0.0.1');
+      assert.doesNotMatch(l.cli.stderr(), /warning/i);
+      await l.cli.stop();
+      keepListener('loopback listener', l);
+
+      const open = await startListener(['--secret', SECRET, '--no-save', '--host', '0.0.0.0']);
+      const r = await open.cli.stop();
+      keepListener('0.0.0.0 listener', open);
+      assert.match(r.stderr, /warning: .*0\.0\.0\.0/i);
+    });
+
+    it('signature headers of every wrong length or alphabet are refused with 401, never a crash', async () => {
+      const l = await startListener(['--secret', SECRET, '--no-save']);
+      const pool = new Pool(l.origin, { connections: 1 });
+      const b = eventBody('evt_lengths');
+      const good = hmac(b);
+      const headers = ['', '0', good.slice(0, 63), `${good}0`, good + good, 'g'.repeat(64), `sha256=${good}`, Buffer.from(good, 'hex').toString('base64'), ' '.repeat(64), '€'.repeat(64)];
+      for (const h of headers) {
+        assert.equal(await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': h }), 401, JSON.stringify(h));
+      }
+      assert.equal(await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': good.toUpperCase() }), 200);
+      await pool.destroy();
+      const r = await l.cli.stop();
+      keepListener('lengths listener', l);
+      assert.equal(r.code, 0);
+    });
+
+    it('captures are created 0600 in a 0700 folder', async () => {
+      const dir = tmp();
+      const save = join(dir, 'new', 'events.ndjson');
+      const l = await startListener(['--secret', SECRET, '--save', save]);
+      const pool = new Pool(l.origin, { connections: 1 });
+      const b = eventBody('evt_modes');
+      assert.equal(await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) }), 200);
+      await pool.destroy();
+      await l.cli.stop();
+      keepListener('modes listener', l);
+      assert.equal(statSync(save).mode & 0o777, 0o600);
+      assert.equal(statSync(join(dir, 'new')).mode & 0o777, 0o700);
+      outputs.push(['modes capture', readFileSync(save, 'utf8')]);
+    });
+
+    it('forwarding never follows a redirect', async () => {
+      const elsewhere = await startRawServer();
+      const app = await startRawServer((_r, res) => {
+        res.writeHead(307, { location: elsewhere.url });
+        res.end();
+      });
+      const l = await startListener(['--secret', SECRET, '--no-save', '--forward-to', app.url]);
+      try {
+        const pool = new Pool(l.origin, { connections: 1 });
+        const b = eventBody('evt_redirect');
+        assert.equal(await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) }), 200);
+        await pool.destroy();
+        const f = await l.waitFor((x) => x.kind === 'forward');
+        assert.equal(f.status, 307);
+        assert.equal(f.outcome, 'rejected');
+        assert.equal(elsewhere.received.length, 0);
+      } finally {
+        await l.cli.stop();
+        keepListener('redirect listener', l);
+        await app.close();
+        await elsewhere.close();
+      }
+    });
+
+    it('the secret appears in no output, log or capture of this suite', (t) => {
+      for (const d of dirs) {
+        const walk = (p: string): void => {
+          for (const e of readdirSync(p, { withFileTypes: true })) {
+            const full = join(p, e.name);
+            if (e.isDirectory()) walk(full);
+            else outputs.push([full, readFileSync(full, 'latin1')]);
+          }
+        };
+        walk(d);
+      }
+      const chars = assertNoSecret(outputs);
+      t.diagnostic(`secret: searched ${outputs.length} outputs and files (${(chars / 2 ** 20).toFixed(1)} MiB), found 0 times`);
+      assert.ok(outputs.length > 20);
+    });
+  });
+});

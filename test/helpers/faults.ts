@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { buildSample, asFixture } from '../../src/core/samples.js';
+import { startCli, type LiveCli } from './cli.js';
+
+// Shared pieces of the fault suite (issue #5): a distinctive secret every output is searched for, signed events,
+// a running listener, the listener's memory, a free port, and a flaky app process.
+
+/** The secret of the whole fault suite: no output, log, capture or error may contain it. */
+export const SECRET = 'whsec_FaultSuite_9f8e7d6c5b4a39281706';
+
+export const hmac = (body: string | Buffer, secret = SECRET): string => createHmac('sha256', secret).update(body).digest('hex');
+
+const delivered = asFixture(JSON.parse(readFileSync(fileURLToPath(new URL('../../fixtures/email.delivered.json', import.meta.url)), 'utf8')));
+
+/** A compact, realistic event with the given id. */
+export function eventBody(id: string): string {
+  return JSON.stringify(buildSample(delivered, { now: new Date('2026-11-27T10:00:00.000Z'), id, emailId: `em_${id.slice(4)}` }));
+}
+
+export interface Listener {
+  cli: LiveCli;
+  ready: { url: string; host: string; port: number; [k: string]: unknown };
+  origin: string;
+  /** The parsed NDJSON lines printed so far. */
+  lines(): Array<Record<string, unknown>>;
+  /** Resolves with the first parsed line that matches. */
+  waitFor(match: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+}
+
+const parse = (line: string): Record<string, unknown> => {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+};
+
+/** Starts `onepush listen --json --port 0 …` and waits for its ready line. */
+export async function startListener(args: string[], env: Record<string, string | undefined> = {}): Promise<Listener> {
+  const cli = startCli(['listen', '--json', '--port', '0', ...args], { env });
+  const ready = JSON.parse(await cli.waitForLine((l) => parse(l).kind === 'ready')) as Listener['ready'];
+  return {
+    cli,
+    ready,
+    origin: `http://127.0.0.1:${ready.port}`,
+    lines: () => cli.stdoutLines.map(parse),
+    waitFor: async (match) => parse(await cli.waitForLine((l) => match(parse(l)))),
+  };
+}
+
+/** The resident set of a process, in bytes (Linux). */
+export function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  if (!m) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+/** A port that was free a moment ago (for an app that must come back on the same port). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as { port: number }).port;
+  s.close();
+  await once(s, 'close');
+  return port;
+}
+
+/** The flaky app of test/helpers/flaky-app.mjs: answers 200 after logging each id; killed with SIGKILL. */
+export async function startFlakyApp(port: number, log: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./flaky-app.mjs', import.meta.url)), String(port), log], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const rl = createInterface({ input: child.stdout! });
+  await new Promise<void>((resolve, reject) => {
+    rl.on('line', (l) => {
+      if (l === 'ready') resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the flaky app exited (${code}) before it was ready`)));
+  });
+  return child;
+}
+
+export async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** Asserts-by-throwing that no text holds the secret (in full, or all but its first 4 characters). */
+export function assertNoSecret(texts: Iterable<[where: string, text: string]>): number {
+  let checked = 0;
+  for (const [where, text] of texts) {
+    checked += text.length;
+    if (text.includes(SECRET) || text.includes(SECRET.slice(4))) throw new Error(`the secret appears in ${where}`);
+  }
+  return checked;
+}

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { ROOT } from './helpers/cli.js';
+import { loadVectors } from './helpers/vectors.js';
+
+// The library API (issue #2, SPEC.md §4) as a user gets it: the BUILT dist/index.js (ESM), and README's example
+// run verbatim from a project that has onepush-cli in its node_modules.
+
+type Lib = typeof import('../src/index.js');
+const lib = (await import(join(ROOT, 'dist/index.js'))) as Lib;
+const dir = mkdtempSync(join(tmpdir(), 'onepush-lib-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('library (dist/index.js)', () => {
+  test('exports what README documents', () => {
+    for (const name of ['sign', 'verify', 'explain', 'buildSample', 'makeId', 'encodeCapture', 'decodeCapture', 'captureBody', 'CaptureError', 'validateEvent', 'asFixture', 'resolveTarget']) {
+      assert.equal(typeof (lib as Record<string, unknown>)[name], 'function', name);
+    }
+    assert.equal(lib.EVENT_TYPES.length, 7);
+    assert.deepEqual(Object.keys(lib.eventSchemas), [...lib.EVENT_TYPES]);
+  });
+  test('sign/verify/explain match the openssl vectors', () => {
+    const { secret, vectors } = loadVectors();
+    for (const v of vectors) {
+      const bytes = readFileSync(v.path);
+      assert.equal(lib.sign(bytes, secret), v.signature, v.file);
+      assert.equal(lib.verify(bytes, secret, v.signature), true);
+      assert.equal(lib.verify(bytes, secret, ''), false);
+      assert.equal(lib.explain(bytes, 'wrong', v.signature).code, 'no-match');
+    }
+  });
+  test('buildSample + schemas: every type, from the shipped fixtures', () => {
+    const now = new Date('2026-11-27T00:00:00.000Z');
+    const ids = new Set<string>();
+    for (const type of lib.EVENT_TYPES) {
+      const fixture = lib.asFixture(JSON.parse(readFileSync(join(ROOT, 'fixtures', `${type}.json`), 'utf8')));
+      const id = lib.makeId('evt', now.getTime(), new Uint8Array(10).fill(ids.size));
+      ids.add(id);
+      const event = lib.buildSample(fixture, { now, id, emailId: lib.makeId('em', now.getTime(), new Uint8Array(10)) });
+      assert.equal(lib.eventSchemas[type].safeParse(event).success, true, type);
+      assert.equal(lib.onepushEventSchema.safeParse(event).success, true, type);
+      assert.deepEqual(lib.validateEvent(event).issues, []);
+    }
+    assert.equal(ids.size, 7);
+  });
+  test('capture codec round-trips and rejects bad lines with CaptureError', () => {
+    const line = lib.encodeCapture({
+      receivedAt: new Date(0),
+      method: 'POST',
+      path: '/',
+      headers: { 'x-onepush-signature': 'ab' },
+      body: Uint8Array.from([0xff, 0x00]),
+      verified: false,
+      status: 401,
+    });
+    const c = lib.decodeCapture(line);
+    assert.equal(c.body_encoding, 'base64');
+    assert.deepEqual([...lib.captureBody(c)], [0xff, 0x00]);
+    assert.throws(() => lib.decodeCapture('{"v":9}'), (e: unknown) => e instanceof lib.CaptureError && /unsupported capture version 9/.test(e.message));
+  });
+  test("README's example works verbatim", async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Library'));
+    const code = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(code, 'a ```js block under ## Library');
+    assert.equal(code.trimEnd().split('\n').length, 5, 'a 5-line example');
+    // A user's project: onepush-cli in its node_modules (a link to this checkout, as npm link would make).
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(ROOT, join(dir, 'node_modules', 'onepush-cli'), 'dir');
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+    writeFileSync(join(dir, 'example.js'), code);
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['example.js'], { cwd: dir });
+    assert.equal(stderr, '');
+    assert.equal(stdout, "true\ntrailing-newline\n");
+  });
+});
