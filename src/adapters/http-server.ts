@@ -90,6 +90,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     },
   );
   server.maxConnections = options.maxConnections ?? 1000;
+  // A connection that sends nothing at all never starts a request, so the header and request timeouts never see
+  // it: close any socket silent for 10 s (with no 'timeout' listener, node:http destroys it).
+  server.setTimeout(10_000);
   // Malformed requests, huge headers and timeouts: a JSON answer when the socket can still take one.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') {
