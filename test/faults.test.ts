@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Pool } from 'undici';
 import { runCli, type RunResult } from './helpers/cli.js';
-import { assertNoSecret, eventBody, freePort, hmac, killHard, rssOf, SECRET, startFlakyApp, startListener, type Listener } from './helpers/faults.js';
+import { assertNoSecret, eventBody, rawPost, freePort, hmac, killHard, rssOf, SECRET, startFlakyApp, startListener, type Listener } from './helpers/faults.js';
 import { startRawServer } from './helpers/servers.js';
 
 // The fault suite of issue #5: what SPEC.md promises, turned into figures. Every test prints its figure (the
@@ -96,7 +96,7 @@ describe('faults (issue #5)', { concurrency: false }, () => {
     try {
       const r = keep('crash replay', await runCli(['replay', save, '--to', sink.url, '--last', '5', '--secret', SECRET, '--json']));
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, new RegExp(`events\\.ndjson:${lines.length - torn + 1}`), 'names the torn line');
+      assert.match(r.stderr, new RegExp(`events\\.ndjson:${lines.length}:`), 'names the torn line');
       assert.equal(sink.received.length, 5);
       assert.doesNotMatch(r.stderr, /\n\s+at /);
     } finally {
@@ -129,7 +129,10 @@ describe('faults (issue #5)', { concurrency: false }, () => {
       (i) => {
         const b = eventBody(`evt_badsig${i}`);
         const sigs = ['', 'abc', hmac(b).slice(1), hmac(b) + hmac(b), '😀'.repeat(16), hmac(b, 'another secret')];
-        return post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': sigs[i % sigs.length]! });
+        const sig = sigs[i % sigs.length]!;
+        // Clients refuse to send non-ASCII header values: those go by hand.
+        if (/[^\x20-\x7e]/.test(sig)) return rawPost(l.ready.port, PATH, { ...JSON_HEADERS, 'x-onepush-signature': sig }, b);
+        return post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': sig });
       },
       (i) => {
         const b = ['[1,2,3]', '"a string"', 'null', '42', ''][i % 5]!;
@@ -205,6 +208,7 @@ describe('faults (issue #5)', { concurrency: false }, () => {
     for (let k = 0; k < 500; k++) {
       const s = connect(port, '127.0.0.1');
       s.on('error', () => {});
+      s.resume();
       closed.push(once(s, 'close'));
       await once(s, 'connect');
       if (k % 2 === 0) {
@@ -432,7 +436,8 @@ describe('faults (issue #5)', { concurrency: false }, () => {
       const good = hmac(b);
       const headers = ['', '0', good.slice(0, 63), `${good}0`, good + good, 'g'.repeat(64), `sha256=${good}`, Buffer.from(good, 'hex').toString('base64'), ' '.repeat(64), '€'.repeat(64)];
       for (const h of headers) {
-        assert.equal(await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': h }), 401, JSON.stringify(h));
+        const send = /[^\x20-\x7e]/.test(h) ? rawPost(l.ready.port, PATH, { ...JSON_HEADERS, 'x-onepush-signature': h }, b) : post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': h });
+        assert.equal(await send, 401, JSON.stringify(h));
       }
       assert.equal(await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': good.toUpperCase() }), 200);
       await pool.destroy();

@@ -106,7 +106,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           ? [408, 'request not completed in time']
           : [400, 'malformed HTTP request'];
     const body = JSON.stringify({ error: status === 431 ? 'headers too large' : status === 408 ? 'timeout' : 'bad request', reason });
-    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    socket.write(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    // Close our side for good once written: a client that never closes its own would hold a half-open socket.
+    socket.destroySoon();
   });
   await new Promise<void>((resolve, reject) => {
     const onError = (e: Error): void => reject(e);

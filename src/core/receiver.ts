@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { isEventType } from './event-types.js';
 import { validateEvent, type SchemaIssue } from './schemas.js';
 import { verify } from './signature.js';
@@ -78,6 +79,9 @@ export function classify(req: IncomingWebhook, secret: string | undefined): Clas
   const body = req.body;
   if (body === null) return refusal(400, 'no body', null);
   const verified = secret === undefined ? null : verify(body, secret, req.signature);
+  // JSON is UTF-8 (RFC 8259): decoding other bytes would silently turn them into U+FFFD and accept a body the
+  // sender never meant.
+  if (!isUtf8(body)) return refusal(400, 'body is not valid UTF-8: a webhook carries a JSON event', verified);
   const text = body.toString('utf8');
   let parsed: unknown;
   try {

@@ -104,3 +104,21 @@ export function assertNoSecret(texts: Iterable<[where: string, text: string]>): 
   }
   return checked;
 }
+
+/**
+ * One request written by hand on its own connection, for what HTTP clients refuse to send (header values that
+ * are not ASCII): resolves with the answer's status.
+ */
+export async function rawPost(port: number, path: string, headers: Record<string, string>, body: string | Buffer): Promise<number> {
+  const { connect } = await import('node:net');
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
+  const head = [`POST ${path} HTTP/1.1`, 'host: 127.0.0.1', 'connection: close', `content-length: ${bytes.length}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join('\r\n');
+  const socket = connect(port, '127.0.0.1');
+  socket.end(Buffer.concat([Buffer.from(`${head}\r\n\r\n`, 'utf8'), bytes]));
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  await once(socket, 'close');
+  const m = /^HTTP\/1\.1 (\d{3})/.exec(Buffer.concat(chunks).toString('latin1'));
+  if (!m) throw new Error('no HTTP answer');
+  return Number(m[1]);
+}
