@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { encodeCapture } from '../src/core/capture.js';
-import { runCli, startCli, type RunResult } from './helpers/cli.js';
+import { runCli, startCli, type RunResult, jsonLines } from './helpers/cli.js';
 import { startRawServer, startStrictReceiver, type TestServer } from './helpers/servers.js';
 
 // `onepush replay` end to end (issue #4): capture logs written with the same codec `listen` uses, replayed by the
@@ -19,12 +19,7 @@ type Json = Record<string, unknown>;
 
 const hmac = (body: Buffer | string, secret: string): string => createHmac('sha256', secret).update(body).digest('hex');
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'onepush-replay-'));
-const lines = (r: RunResult): Json[] =>
-  r.stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Json);
+const lines = jsonLines;
 
 interface Ev {
   id: string;

@@ -6,7 +6,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ROOT, runCli, type RunResult } from './helpers/cli.js';
+import { ROOT, runCli, type RunResult, jsonLines } from './helpers/cli.js';
 import { startDocsReceiver, startRawServer, startStrictReceiver, type TestServer } from './helpers/servers.js';
 
 // `onepush trigger` end to end (issue #4): the built CLI against real loopback receivers.
@@ -18,12 +18,7 @@ const NO_STACK = /\n\s+at |Unhandled/;
 type Json = Record<string, unknown>;
 const hmac = (body: Buffer | string, secret = SECRET): string => createHmac('sha256', secret).update(body).digest('hex');
 const fixture = (type: string): Json => JSON.parse(readFileSync(join(ROOT, 'fixtures', `${type}.json`), 'utf8')) as Json;
-const lines = (r: RunResult): Json[] =>
-  r.stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Json);
+const lines = jsonLines;
 
 /** The event minus what every trigger refreshes (id, email_id, created_at): what the flags may change. */
 function stable(event: Json): Json {

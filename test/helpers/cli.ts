@@ -102,3 +102,12 @@ export function startCli(args: string[], options: RunOptions = {}): LiveCli {
     },
   };
 }
+
+/** The NDJSON lines a run printed on stdout, parsed. */
+export function jsonLines(r: RunResult): Array<Record<string, unknown>> {
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
