@@ -78,6 +78,20 @@ describe('library (dist/index.js)', () => {
     assert.equal(stderr, '');
     assert.equal(stdout, "true\ntrailing-newline\n");
   });
+  test("README's sending example (listener, sample, deliver) works verbatim", async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Library'), readme.indexOf('## Exit codes'));
+    const code = [...section.matchAll(/```js\n([\s\S]*?)```/g)][1]?.[1];
+    assert.ok(code?.includes('startListener'), 'a second ```js block under ## Library');
+    const proj = join(dir, 'sending');
+    mkdirSync(join(proj, 'node_modules'), { recursive: true });
+    symlinkSync(ROOT, join(proj, 'node_modules', 'onepush-cli'), 'dir');
+    writeFileSync(join(proj, 'package.json'), '{"type":"module"}');
+    writeFileSync(join(proj, 'example.js'), code);
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['example.js'], { cwd: proj });
+    assert.equal(stderr, '');
+    assert.equal(stdout, '200 true {"received":true,"id":"evt_test_1"}\n');
+  });
   test('typed: typical uses type-check against dist/types (strict, nodenext, a Node project with @types/node)', async () => {
     const proj = join(dir, 'typed');
     mkdirSync(join(proj, 'node_modules'), { recursive: true });
