@@ -82,7 +82,7 @@ describe('library (dist/index.js)', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Library'), readme.indexOf('## Exit codes'));
     const code = [...section.matchAll(/```js\n([\s\S]*?)```/g)][1]?.[1];
-    assert.ok(code?.includes('startListener'), 'a second ```js block under ## Library');
+    assert.ok(code !== undefined && code.includes('startListener'), 'a second ```js block under ## Library');
     const proj = join(dir, 'sending');
     mkdirSync(join(proj, 'node_modules'), { recursive: true });
     symlinkSync(ROOT, join(proj, 'node_modules', 'onepush-cli'), 'dir');

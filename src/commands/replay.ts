@@ -71,7 +71,12 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
     const status = d.status === null ? c.red('failed') : d.ok ? c.green(String(d.status)) : c.red(String(d.status));
     const tries = d.attempts > 1 ? c.dim(` (${d.attempts} attempts)`) : '';
     const tail = d.error ?? d.response;
-    return `${c.dim(`#${d.n}`)} ${d.type ?? '?'}  ${d.id ?? '-'}  ${status}  ${Math.round(d.latency_ms)} ms${tries}${tail ? `  ${d.ok ? c.dim(tail) : tail}` : ''}`;
+    // On a terminal, columns line up (the longest type is email.unsubscribed); a pipe gets single spaces.
+    const statusText = d.status === null ? 'failed' : String(d.status);
+    const cols = out.isTTY
+      ? `${c.dim(`#${d.n}`)} ${(d.type ?? '?').padEnd(18)}  ${d.id ?? '-'}  ${status}${' '.repeat(Math.max(0, 6 - statusText.length))}  ${`${Math.round(d.latency_ms)}`.padStart(4)} ms`
+      : `${c.dim(`#${d.n}`)} ${d.type ?? '?'}  ${d.id ?? '-'}  ${status}  ${Math.round(d.latency_ms)} ms`;
+    return `${cols}${tries}${tail ? `  ${d.ok ? c.dim(tail) : tail}` : ''}`;
   };
   try {
     const { summary, interrupted } = await replay(sources, {

@@ -161,7 +161,13 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
     const tries = r.attempts > 1 ? c.dim(` (${r.attempts} attempts)`) : '';
     let tail = r.error ?? r.response;
     if (r.status !== null && r.status >= 300 && r.status < 400) tail = `redirect not followed${tail ? `: ${tail}` : ''}`;
-    out.out(`${e.type}  ${e.id}  ${status}  ${Math.round(r.latencyMs)} ms${tries}${tail ? `  ${r.ok ? c.dim(tail) : tail}` : ''}`);
+    // On a terminal, columns line up (the longest type is email.unsubscribed); a pipe gets single spaces.
+    const pad = out.isTTY;
+    const statusText = r.status === null ? 'failed' : String(r.status);
+    const cols = pad
+      ? `${e.type.padEnd(18)}  ${e.id}  ${status}${' '.repeat(Math.max(0, 6 - statusText.length))}  ${`${Math.round(r.latencyMs)}`.padStart(4)} ms`
+      : `${e.type}  ${e.id}  ${status}  ${Math.round(r.latencyMs)} ms`;
+    out.out(`${cols}${tries}${tail ? `  ${r.ok ? c.dim(tail) : tail}` : ''}`);
   };
   let sent = 0;
   try {
