@@ -182,6 +182,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       path: head.path,
       headers: head.headers,
       body,
+      bodyText: c.bodyText,
       verified: body === null ? null : c.verified,
       status: c.status,
       ...(c.status === 200 ? {} : { reason: c.reason ?? '' }),

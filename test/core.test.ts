@@ -161,6 +161,10 @@ describe('capture codec (SPEC.md §3)', () => {
     assert.equal(c.received_at, '2026-11-27T01:02:03.456Z');
     assert.deepEqual(captureBody(c), Buffer.from('{"id":"evt_ü"}'));
   });
+  test('a body already decoded by the caller gives the same line', () => {
+    assert.equal(encodeCapture({ ...base, bodyText: '{"id":"evt_ü"}' }), encodeCapture(base));
+    assert.equal(encodeCapture({ ...base, bodyText: null }), encodeCapture(base));
+  });
   test('binary body round-trips as base64', () => {
     const bytes = Buffer.from([0, 255, 10, 13, 0xc3, 0x28, 1]);
     const c = decodeCapture(encodeCapture({ ...base, body: bytes }));

@@ -26,6 +26,8 @@ export interface CaptureInput {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: Uint8Array | null;
+  /** `body` already decoded by the caller, who checked it is valid UTF-8 (saves checking and decoding it twice). */
+  bodyText?: string | null;
   verified: boolean | null;
   status: number;
   reason?: string;
@@ -54,7 +56,8 @@ export function flattenHeaders(headers: Record<string, string | string[] | undef
 export function encodeCapture(input: CaptureInput): string {
   let body: string | null = null;
   let encoding: Capture['body_encoding'] = 'utf8';
-  if (input.body !== null) {
+  if (input.body !== null && input.bodyText != null) body = input.bodyText;
+  else if (input.body !== null) {
     const buf = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
     if (isUtf8(buf)) body = buf.toString('utf8');
     else {

@@ -31,6 +31,8 @@ export interface Classification {
   payload: Record<string, unknown> | null;
   /** The payload as one line of JSON: the body text itself when it has no line break (cheap), else re-serialised. */
   payloadText: string | null;
+  /** The body decoded, when it is valid UTF-8 (so the capture need not check and decode it again); else null. */
+  bodyText: string | null;
   /** The JSON answer body. */
   answer: string;
 }
@@ -57,6 +59,7 @@ function refusal(status: Classification['status'], reason: string, verified: boo
     schemaIssues: [],
     payload: null,
     payloadText: null,
+    bodyText: null,
     answer: JSON.stringify({ error: ERRORS[status] ?? 'refused', reason }),
   };
 }
@@ -100,14 +103,14 @@ export function classify(req: IncomingWebhook, secret: string | undefined): Clas
   // Plain object literals of one shape (not spreads): this runs once per request.
   if (verified === false) {
     const reason = req.signature === undefined || req.signature === '' ? 'missing x-onepush-signature header' : 'signature does not match the body';
-    return { status: 401, reason, verified, id, type, knownType, schemaIssues: [], payload, payloadText, answer: JSON.stringify({ error: 'invalid signature', reason }) };
+    return { status: 401, reason, verified, id, type, knownType, schemaIssues: [], payload, payloadText, bodyText: text, answer: JSON.stringify({ error: 'invalid signature', reason }) };
   }
   const issues = knownType ? validateEvent(payload).issues : [];
   let reason: string | null = null;
   if (!knownType) reason = type === null ? 'no "type" field' : `unknown event type ${type}`;
   else if (issues.length > 0) reason = `schema: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`;
   if (id === null && reason === null) reason = 'no "id" field';
-  return { status: 200, reason, verified, id, type, knownType, schemaIssues: issues, payload, payloadText, answer: `{"received":true,"id":${JSON.stringify(id)}}` };
+  return { status: 200, reason, verified, id, type, knownType, schemaIssues: issues, payload, payloadText, bodyText: text, answer: `{"received":true,"id":${JSON.stringify(id)}}` };
 }
 
 /** Remembers event ids to flag redeliveries (SPEC.md §2); holds at most `limit` ids, forgetting the oldest. */
