@@ -154,8 +154,16 @@ try {
   const p99 = { base: [] as number[], ours: [] as number[] };
   const cpu = { base: [] as number[], ours: [] as number[] };
   for (let round = 1; round <= ROUNDS; round++) {
-    const b = await measure(basePort, base, SECONDS);
-    const o = await measure(listenPort, listen, SECONDS);
+    // ABBA order: which server runs first alternates, so a drift in the machine's load skews neither.
+    let b: Awaited<ReturnType<typeof measure>>;
+    let o: Awaited<ReturnType<typeof measure>>;
+    if (round % 2 === 1) {
+      b = await measure(basePort, base, SECONDS);
+      o = await measure(listenPort, listen, SECONDS);
+    } else {
+      o = await measure(listenPort, listen, SECONDS);
+      b = await measure(basePort, base, SECONDS);
+    }
     if (b.cpuUs !== undefined && o.cpuUs !== undefined) {
       cpu.base.push(b.cpuUs);
       cpu.ours.push(o.cpuUs);
