@@ -11,7 +11,7 @@ import express from 'express';
 import pkg from '../package.json' with { type: 'json' };
 import { runCli, type RunResult } from './helpers/cli.js';
 import { assertGolden } from './helpers/golden.js';
-import { startDocsReceiver, startRawServer, startStrictReceiver, type Received, type TestServer } from './helpers/servers.js';
+import { freePort, startDocsReceiver, startRawServer, startStrictReceiver, type Received, type TestServer } from './helpers/servers.js';
 import { findAll, parseXml } from './helpers/xml.js';
 
 // `onepush check` end to end (issue #6): the built CLI against real loopback apps written here, each with one
@@ -161,16 +161,6 @@ async function using<T extends { close(): Promise<void> }>(t: TestContext, start
 }
 
 /** A port nothing listens on (just closed). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'onepush-check-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

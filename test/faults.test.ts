@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Pool } from 'undici';
 import { runCli, type RunResult } from './helpers/cli.js';
-import { assertNoSecret, eventBody, rawPost, freePort, hmac, killHard, rssOf, SECRET, startFlakyApp, startListener, type Listener } from './helpers/faults.js';
-import { startRawServer } from './helpers/servers.js';
+import { assertNoSecret, eventBody, rawPost, hmac, killHard, rssOf, SECRET, startFlakyApp, startListener, type Listener } from './helpers/faults.js';
+import { freePort, startRawServer } from './helpers/servers.js';
 
 // The fault suite of issue #5: what SPEC.md promises, turned into figures. Every test prints its figure (the
 // README's "Reliability" table copies them) and every output of the suite is searched for the secret at the end.

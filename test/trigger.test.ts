@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ROOT, runCli, type RunResult, jsonLines } from './helpers/cli.js';
-import { startDocsReceiver, startRawServer, startStrictReceiver, type TestServer } from './helpers/servers.js';
+import { freePort, startDocsReceiver, startRawServer, startStrictReceiver, type TestServer } from './helpers/servers.js';
 
 // `onepush trigger` end to end (issue #4): the built CLI against real loopback receivers.
 
@@ -36,15 +34,6 @@ async function withServer<T>(server: TestServer, fn: (s: TestServer) => Promise<
   } finally {
     await server.close();
   }
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  s.close();
-  await once(s, 'close');
-  return port;
 }
 
 describe('onepush trigger', () => {

@@ -23,6 +23,17 @@ export interface TestServer {
 
 type Handler = (req: Received, res: ServerResponse) => void | Promise<void>;
 
+/** A port that was free a moment ago: for a peer that must be absent (connection refused) or come back on it. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
 async function listen(server: Server, host = '127.0.0.1'): Promise<number> {
   server.listen(0, host);
   await once(server, 'listening');
