@@ -263,6 +263,7 @@ describe('onepush listen --forward-to', () => {
     const url = /Webhook URL\s+(\S+)/.exec(banner)?.[1] ?? '';
     assert.match(banner, /Forwarding\s+http:\/\/127\.0\.0\.1:\d+\/webhooks\/onepush/);
     assert.match(banner, /Signatures\s+not checked/);
+    assert.doesNotMatch(banner, /warning: no secret/, 'said once: the banner says it');
     assert.equal((await post(url, fixture('email.sent', 'evt_q1'))).status, 200);
     assert.equal((await post(url, fixture('email.sent', 'evt_q2'))).status, 200);
     await cli.waitForLine((l) => l.includes('evt_q1') && l.includes('ECONNREFUSED'));

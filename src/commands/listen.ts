@@ -101,7 +101,8 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
 
   // Once the port is open, so a failure to start is one line.
   if (!isLoopback(opts.host)) out.warn(`listening on ${opts.host}: anyone who can reach this address can post events to it (the default is 127.0.0.1)`);
-  if (secret === undefined) out.warn('no secret: signatures are not checked, every event is accepted (set --secret or ONEPUSH_WEBHOOK_SECRET)');
+  // SPEC: said once. The banner says it in human mode; --json has no banner, so there it is a warning.
+  if (secret === undefined && json) out.warn('no secret: signatures are not checked, every event is accepted (set --secret or ONEPUSH_WEBHOOK_SECRET)');
   if (json) {
     out.json({
       kind: 'ready',
