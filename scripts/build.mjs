@@ -23,6 +23,8 @@ const external = ['undici', 'zod', 'ora'];
 const commands = readdirSync(join(root, 'src/commands'))
   .filter((f) => f.endsWith('.ts') && /export async function run\b/.test(readFileSync(join(root, 'src/commands', f), 'utf8')))
   .map((f) => f.replace(/\.ts$/, ''));
+// Worker threads a command starts (a file next to its bundle).
+const threads = ['listen-thread'];
 
 /**
  * cli.ts's `import('./commands/x.js')` becomes a plain require of the separate bundle ./commands/x.cjs: a dynamic
@@ -82,14 +84,15 @@ const common = { absWorkingDir: root, bundle: true, platform: 'node', target: 'n
 await Promise.all([
   build({
     ...common,
-    entryPoints: ['src/cli.ts', ...commands.map((c) => `src/commands/${c}.ts`)],
+    entryPoints: ['src/cli.ts', ...[...commands, ...threads].map((c) => `src/commands/${c}.ts`)],
     outbase: 'src',
     outdir: 'dist',
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
     plugins: [commandsExternal, lazyChildProcess, chalkWithoutDetection],
     // CommonJS has no import.meta: give modules that find files next to themselves (fixtures) their own URL.
-    define: { 'import.meta.url': '__onepush_import_meta_url' },
+    // (import.meta.resolve only serves code run from source, through tsx.)
+    define: { 'import.meta.url': '__onepush_import_meta_url', 'import.meta.resolve': 'undefined' },
     banner: { js: "const __onepush_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
   }),
   build({

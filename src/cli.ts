@@ -190,7 +190,7 @@ function printError(out: Output, error: unknown, debug: boolean): number {
 /** Runs the CLI for `argv` (process.argv form) and sets process.exitCode; the only place that exits. */
 export async function main(argv: string[]): Promise<void> {
   const debug = argv.includes('--debug') || process.env.ONEPUSH_DEBUG === '1';
-  const out = createOutput({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+  const out = createOutput({ stdout: process.stdout, stderr: process.stderr, env: process.env, stdoutFd: 1 });
   // A closed pipe (`onepush events | head -1`) is not an error.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (e: NodeJS.ErrnoException) => {

@@ -81,6 +81,12 @@ export interface ListenerOptions {
   maxBody?: number;
   /** Called for each answered request, after its capture is written and before its answer is sent. */
   onEvent?: (event: ListenEvent) => void;
+  /**
+   * Check accepted events against their type's zod schema (default true). The answer never depends on it; false
+   * leaves it out of the request's path (`schema_issues` empty, `reason` without the schema part), for a caller that
+   * runs `acceptedChecks` itself elsewhere, as the CLI does in its output thread.
+   */
+  checkSchemas?: boolean;
   /** Called when a capture could not be written (those requests are answered 503). */
   onError?: (error: Error) => void;
   /** Called for each forwarding attempt. */
@@ -132,8 +138,21 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   const forwardUrl = options.forwardTo == null ? null : options.forwardTo instanceof URL ? options.forwardTo : resolveTarget(options.forwardTo);
   const store: CaptureStore = options.save ? openCaptureStore(options.save) : noCaptureStore();
   const onEvent = options.onEvent;
+  const checkSchemas = options.checkSchemas ?? true;
   const started = performance.now();
-  const duplicates = new DuplicateTracker();
+  // Ids seen, with when (as the ISO time already made for the event line and the capture).
+  const duplicates = new DuplicateTracker<string>();
+  // Many requests arrive within the same millisecond under load: format each millisecond once.
+  let lastMs = Number.NaN;
+  let lastIso = '';
+  const isoTime = (d: Date): string => {
+    const ms = d.getTime();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = d.toISOString();
+    }
+    return lastIso;
+  };
   const summary: ListenSummary = {
     kind: 'summary',
     received: 0,
@@ -171,13 +190,13 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   const handle = (head: RequestHead, body: Buffer | null, respond: Respond): void => {
     const sig = head.headers['x-onepush-signature'];
     const signature = Array.isArray(sig) ? sig[0] : sig;
-    let c: Classification = body === null ? tooLarge(maxBody, head.declaredSize) : classify({ method: head.method, body, signature }, secret);
-    const receivedMs = head.receivedAt.getTime();
-    let firstSeen: number | undefined;
-    if (c.status === 200 && c.id !== null) firstSeen = duplicates.see(c.id, receivedMs);
-    const receivedAt = head.receivedAt.toISOString();
+    let c: Classification = body === null ? tooLarge(maxBody, head.declaredSize) : classify({ method: head.method, body, signature }, secret, checkSchemas);
+    const receivedAt = isoTime(head.receivedAt);
+    let firstSeen: string | undefined;
+    if (c.status === 200 && c.id !== null) firstSeen = duplicates.see(c.id, receivedAt);
+    // Plain fields, no spreads: this runs once per request.
     const line = store.path === null ? '' : encodeCapture({
-      receivedAt: head.receivedAt,
+      receivedAt,
       method: head.method,
       path: head.path,
       headers: head.headers,
@@ -185,8 +204,8 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       bodyText: c.bodyText,
       verified: body === null ? null : c.verified,
       status: c.status,
-      ...(c.status === 200 ? {} : { reason: c.reason ?? '' }),
-      ...(body === null && head.declaredSize !== undefined ? { declaredSize: head.declaredSize } : {}),
+      reason: c.status === 200 ? undefined : (c.reason ?? ''),
+      declaredSize: body === null ? head.declaredSize : undefined,
     });
     store.append(line, (error) => {
       if (error) {
@@ -217,7 +236,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
           type: c.type,
           known_type: c.knownType,
           duplicate: firstSeen !== undefined,
-          first_seen_at: firstSeen === undefined ? null : new Date(firstSeen).toISOString(),
+          first_seen_at: firstSeen ?? null,
           schema_issues: c.schemaIssues,
           size: body === null ? (head.declaredSize ?? 0) : body.length,
           payload: c.payload,

@@ -197,6 +197,63 @@ describe('onepush listen --json', () => {
   });
 });
 
+describe('onepush listen: the output thread', () => {
+  test('a reader that stops reading does not hold up answers; once it reads again every event line comes, in order', async () => {
+    const { cli, url, save } = await listen(['--secret', SECRET]);
+    // Stop reading stdout: the pipe fills after ~100 lines (each ~1 KB) and the output thread waits on it.
+    cli.child.stdout?.pause();
+    const N = 600;
+    const ids: string[] = [];
+    for (let i = 0; i < N; i += 20) {
+      const batch = Array.from({ length: 20 }, (_, j) => fixture('email.opened', `evt_slow_${i + j}`));
+      ids.push(...batch.map((b) => JSON.parse(b).id as string));
+      const replies = await Promise.all(batch.map((b) => signed(url, b)));
+      assert.deepEqual(replies.map((r) => r.status), batch.map(() => 200));
+    }
+    assert.equal(captures(save).length, N, 'all saved while stdout was not read');
+    assert.ok(cli.stdoutLines.length < N, `stdout was really held up (${cli.stdoutLines.length} lines read)`);
+    cli.child.stdout?.resume();
+    const result = await cli.stop();
+    assert.equal(result.code, 0, result.stderr);
+    const lines = jsonLines(cli);
+    const events = lines.filter((l) => l.kind === 'event');
+    assert.deepEqual(events.map((e) => e.seq), ids.map((_, i) => i + 1));
+    // In arrival order: the order of the capture log (requests sent together may arrive in any order).
+    assert.deepEqual(events.map((e) => e.id), captures(save).map((c) => JSON.parse(String(c.body)).id));
+    assert.deepEqual(new Set(events.map((e) => e.id)), new Set(ids));
+    assert.equal(lines.at(-1)?.kind, 'summary', 'the summary comes last, after every event');
+    assert.equal(lines.at(-1)?.received, N);
+  });
+
+  test('schema issues are still found and shown when the check runs in the output thread', async () => {
+    const { cli, url } = await listen(['--secret', SECRET]);
+    const bad = JSON.parse(fixture('email.bounced', 'evt_schema'));
+    bad.data.bounce.type = 'sideways';
+    assert.equal((await signed(url, JSON.stringify(bad))).status, 200, 'a schema issue is answered 200');
+    const line = JSON.parse(await cli.waitForLine((l) => l.includes('evt_schema')));
+    assert.deepEqual(line.schema_issues.map((i: { path: string }) => i.path), ['data.bounce.type']);
+    assert.match(line.reason, /^schema: data\.bounce\.type /);
+    await cli.stop();
+  });
+
+  test('a reader that goes away (EPIPE): events are still answered and saved, and listen exits 0', { timeout: 30_000 }, async () => {
+    const { cli, url, save } = await listen(['--secret', SECRET]);
+    cli.child.stdout?.destroy();
+    const exited = once(cli.child, 'exit');
+    const replies = [];
+    // Keep sending until the listener notices its stdout is gone (the first write after the reader left fails).
+    for (let i = 0; cli.child.exitCode === null && i < 200; i++) {
+      replies.push(await signed(url, fixture('email.sent', `evt_epipe_${i}`)).catch(() => null));
+    }
+    const [code] = (await exited) as [number | null];
+    assert.equal(code, 0, cli.stderr());
+    assert.doesNotMatch(cli.stderr(), NO_STACK);
+    const answered = replies.filter((r) => r?.status === 200).length;
+    assert.ok(answered >= 1);
+    assert.ok(captures(save).length >= answered, 'every event that got its 200 is saved');
+  });
+});
+
 describe('onepush listen --forward-to', () => {
   test('forwards the raw body, re-signed, to an express.json() app that verifies over JSON.stringify, and to a strict raw-body app', async () => {
     const docs = await startDocsReceiver(SECRET);

@@ -89,8 +89,11 @@ export function openCaptureStore(path: string): CaptureStore {
   };
 }
 
+/** Writes all of `text`: the string straight to the file (no Buffer made here), the rest if the write was short. */
 function writeAll(fd: number, text: string): void {
+  const written = writeSync(fd, text);
+  const size = Buffer.byteLength(text);
+  if (written >= size) return;
   const buf = Buffer.from(text, 'utf8');
-  let off = 0;
-  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+  for (let off = written; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
 }

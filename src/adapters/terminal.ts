@@ -46,6 +46,10 @@ export interface Output {
   /** stdout is a terminal: aligned, coloured, relative output; otherwise plain and full. */
   readonly isTTY: boolean;
   readonly errIsTTY: boolean;
+  /** The colour level of stdout (what `c` uses). */
+  readonly level: ColorLevel;
+  /** The file descriptor of stdout when it is the process's own (another thread may write to it), else undefined. */
+  readonly fd: number | undefined;
   /** One line of results on stdout. */
   out(line: string): void;
   /** One line of progress or warning on stderr. */
@@ -62,13 +66,16 @@ export interface OutputOptions {
   stdout: OutStream;
   stderr: OutStream;
   env: NodeJS.ProcessEnv;
+  /** The descriptor behind `stdout` when it is the process's stdout (1). */
+  stdoutFd?: number;
 }
 
 const NO_SPINNER: Spinner = { text() {}, stop() {} };
 
 /** Builds the Output for a pair of streams and an environment. */
-export function createOutput({ stdout, stderr, env }: OutputOptions): Output {
-  const c = new Chalk({ level: colorLevel(stdout, env) });
+export function createOutput({ stdout, stderr, env, stdoutFd }: OutputOptions): Output {
+  const level = colorLevel(stdout, env);
+  const c = new Chalk({ level });
   const ec = new Chalk({ level: colorLevel(stderr, env) });
   const errIsTTY = stderr.isTTY === true;
   return {
@@ -76,6 +83,8 @@ export function createOutput({ stdout, stderr, env }: OutputOptions): Output {
     ec,
     isTTY: stdout.isTTY === true,
     errIsTTY,
+    level,
+    fd: stdoutFd,
     out: (line) => void stdout.write(`${line}\n`),
     err: (line) => void stderr.write(`${line}\n`),
     warn: (line) => void stderr.write(`${ec.yellow('warning:')} ${line}\n`),

@@ -5,7 +5,8 @@ import { parseSize } from '../core/receiver.js';
 import { resolveTarget } from '../core/target.js';
 import { isLoopback, startListener, type Listener } from '../listener.js';
 import type { Context } from './context.js';
-import { bannerLines, eventJson, eventLines, forwardLine, localClock, summaryLines, type RenderOptions } from './listen-render.js';
+import { startEventOutput } from './listen-output.js';
+import { bannerLines, forwardLine, summaryLines } from './listen-render.js';
 
 interface ListenOptions {
   port?: number;
@@ -52,21 +53,15 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   const save = opts.save === false ? null : opts.save;
   const json = opts.json === true;
   const verbose = opts.verbose === true;
-  const render: RenderOptions = { c: out.c, clock: out.isTTY ? localClock : (d) => d.toISOString(), verbose, save };
-
-
-  // Lines are written once per event-loop turn (events arrive in batches under load, and one write per event
-  // costs more than the rest of the event's handling); flushed before the summary.
-  let pending: string[] = [];
-  const flushOut = (): void => {
-    if (pending.length === 0) return;
-    const text = pending.join('\n');
-    pending = [];
-    out.out(text);
-  };
-  const print = (line: string): void => {
-    if (pending.push(line) === 1) setImmediate(flushOut);
-  };
+  // Events are checked against their schema, rendered and printed by an output thread (listen-output.ts), so this
+  // thread only verifies, saves and answers.
+  const output = startEventOutput({
+    settings: { json, verbose, level: out.level, localTime: out.isTTY, save },
+    fd: out.fd,
+    write: (text) => out.out(text.slice(0, -1)),
+    warn: (m) => out.warn(m),
+    onClosed: () => process.exit(process.exitCode ?? 0),
+  });
 
   const shutdown = ctx.shutdownSignal();
   let listener: Listener;
@@ -80,22 +75,16 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
       maxBody,
       userAgent: `onepush-cli/${ctx.version}`,
       onError: (e) => out.warn(`could not write the capture log (${e.message}): those requests were answered 503, so they will be retried`),
-      onEvent: json
-        ? (ev) => {
-            if (ev.type === null || show(ev.type)) print(eventJson(ev, verbose));
-          }
-        : (ev) => {
-            if (ev.type === null || show(ev.type)) for (const l of eventLines(ev, render)) print(l);
-          },
-      onForward: json
-        ? (r) => {
-            if (r.type === null || show(r.type)) print(JSON.stringify(r));
-          }
-        : (r) => {
-            if (r.type === null || show(r.type)) print(forwardLine(r, out.c));
-          },
+      checkSchemas: false,
+      onEvent: (ev) => {
+        if (ev.type === null || show(ev.type)) output.event(ev);
+      },
+      onForward: (r) => {
+        if (r.type === null || show(r.type)) output.line(json ? JSON.stringify(r) : forwardLine(r, out.c));
+      },
     });
   } catch (e) {
+    await output.close();
     throw listenError(e, opts.host, port, save);
   }
 
@@ -135,7 +124,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
 
   if (!shutdown.aborted) await new Promise((resolve) => shutdown.addEventListener('abort', resolve, { once: true }));
   const summary = await listener.close();
-  flushOut();
+  await output.close();
   if (json) out.json(summary);
   else {
     out.err('');

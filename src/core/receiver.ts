@@ -75,9 +75,11 @@ const ERRORS: Record<number, string> = {
 /**
  * Classifies one request: 405 for another method than POST, 400 for a body that is not a JSON object, 401 for a
  * missing or wrong signature when a secret is set (verified over the raw bytes, never a re-serialisation), else
- * 200 `{"received":true,"id":…}`. Unknown types and schema issues are flagged, not refused.
+ * 200 `{"received":true,"id":…}`. Unknown types and schema issues are flagged, not refused: the answer never
+ * depends on them, so with `checkSchema` false the zod check is left out (schemaIssues empty) for the caller to
+ * run later, off the answer's path, with `acceptedChecks`.
  */
-export function classify(req: IncomingWebhook, secret: string | undefined): Classification {
+export function classify(req: IncomingWebhook, secret: string | undefined, checkSchema = true): Classification {
   if (req.method !== 'POST') return refusal(405, `method ${req.method} not allowed: OnePush webhooks are POST requests`, null);
   const body = req.body;
   if (body === null) return refusal(400, 'no body', null);
@@ -105,28 +107,40 @@ export function classify(req: IncomingWebhook, secret: string | undefined): Clas
     const reason = req.signature === undefined || req.signature === '' ? 'missing x-onepush-signature header' : 'signature does not match the body';
     return { status: 401, reason, verified, id, type, knownType, schemaIssues: [], payload, payloadText, bodyText: text, answer: JSON.stringify({ error: 'invalid signature', reason }) };
   }
-  const issues = knownType ? validateEvent(payload).issues : [];
+  const { issues, reason } = acceptedChecks(checkSchema ? payload : null, id, type, knownType);
+  return { status: 200, reason, verified, id, type, knownType, schemaIssues: issues, payload, payloadText, bodyText: text, answer: `{"received":true,"id":${JSON.stringify(id)}}` };
+}
+
+/**
+ * What is flagged on an accepted event (answered 200 all the same): an unknown or missing type, the schema issues
+ * of a known type (checked when `payload` is given), a missing id. `reason` sums them up, null when all is fine.
+ */
+export function acceptedChecks(payload: Record<string, unknown> | null, id: string | null, type: string | null, knownType: boolean): { issues: SchemaIssue[]; reason: string | null } {
+  const issues = knownType && payload !== null ? validateEvent(payload).issues : [];
   let reason: string | null = null;
   if (!knownType) reason = type === null ? 'no "type" field' : `unknown event type ${type}`;
   else if (issues.length > 0) reason = `schema: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`;
   if (id === null && reason === null) reason = 'no "id" field';
-  return { status: 200, reason, verified, id, type, knownType, schemaIssues: issues, payload, payloadText, bodyText: text, answer: `{"received":true,"id":${JSON.stringify(id)}}` };
+  return { issues, reason };
 }
 
-/** Remembers event ids to flag redeliveries (SPEC.md §2); holds at most `limit` ids, forgetting the oldest. */
-export class DuplicateTracker {
-  private readonly seen = new Map<string, number>();
+/**
+ * Remembers event ids to flag redeliveries (SPEC.md §2), with a value of the first sighting (its time); holds at
+ * most `limit` ids, forgetting the oldest.
+ */
+export class DuplicateTracker<T = number> {
+  private readonly seen = new Map<string, T>();
   constructor(private readonly limit = 100_000) {}
 
-  /** Records `id` seen at `nowMs`; returns when it was first seen, or undefined for a new id. */
-  see(id: string, nowMs: number): number | undefined {
-    const first = this.seen.get(id);
-    if (first !== undefined) return first;
+  /** Records `id` first seen with `first`; returns the value of its first sighting, or undefined for a new id. */
+  see(id: string, first: T): T | undefined {
+    const earlier = this.seen.get(id);
+    if (earlier !== undefined) return earlier;
     if (this.seen.size >= this.limit) {
       const oldest = this.seen.keys().next().value;
       if (oldest !== undefined) this.seen.delete(oldest);
     }
-    this.seen.set(id, nowMs);
+    this.seen.set(id, first);
     return undefined;
   }
 }
