@@ -84,7 +84,7 @@ export interface ListenerOptions {
   /**
    * Check accepted events against their type's zod schema (default true). The answer never depends on it; false
    * leaves it out of the request's path (`schema_issues` empty, `reason` without the schema part), for a caller that
-   * runs `acceptedChecks` itself elsewhere, as the CLI does in its output thread.
+   * checks later, elsewhere (`validateEvent`), as the CLI does in its output thread.
    */
   checkSchemas?: boolean;
   /** Called when a capture could not be written (those requests are answered 503). */

@@ -3,6 +3,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -148,6 +149,17 @@ describe('onepush listen --json', () => {
     });
     assert.equal(chunked.status, 413);
     assert.match(JSON.parse(chunked.body).reason, /larger than --max-body/);
+
+    // Clients that vanish halfway through a body, by reset and by close: nothing to answer, nothing must break.
+    const { port } = new URL(url);
+    for (const how of ['reset', 'close'] as const) {
+      const sock = connect(Number(port), '127.0.0.1');
+      await once(sock, 'connect');
+      sock.write(`POST /webhooks/onepush HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 900\r\n\r\n${good.slice(0, 100)}`);
+      if (how === 'reset') sock.resetAndDestroy();
+      else sock.end();
+      await once(sock.resume(), 'close');
+    }
 
     const last = fixture('email.opened', 'evt_after_junk');
     assert.deepEqual(await signed(url, last), { status: 200, body: { received: true, id: 'evt_after_junk' } });

@@ -62,7 +62,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         res.writeHead(status, headers);
         res.end(json);
       };
-      req.on('error', () => {});
+      // No 'error' listener on req: node:http emits a request's error (a client gone mid-body) only to listeners.
       if (head.declaredSize !== undefined && head.declaredSize > maxBody) {
         // Refused before reading: the connection closes after the answer, so the rest of the body is never read.
         onRequest(head, null, respond(true));
