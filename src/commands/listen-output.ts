@@ -150,9 +150,13 @@ export function startEventOutput(o: EventOutputOptions): EventOutput {
     if (text !== '') o.write(text);
   };
   let exited: Promise<void> = Promise.resolve();
-  if (o.fd !== undefined) {
-    const w = outputThread({ settings, fd: o.fd });
-    worker = w;
+  try {
+    if (o.fd !== undefined) worker = outputThread({ settings, fd: o.fd });
+  } catch (e) {
+    o.warn(`the output thread could not start (${(e as Error).message}): printing from the main thread`);
+  }
+  if (worker) {
+    const w = worker;
     exited = new Promise((resolve) => {
       w.once('exit', () => resolve());
     });

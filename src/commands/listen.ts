@@ -53,6 +53,10 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   const save = opts.save === false ? null : opts.save;
   const json = opts.json === true;
   const verbose = opts.verbose === true;
+  const shutdown = ctx.shutdownSignal();
+  // Stops listening like Ctrl-C does when stdout's reader is gone (`listen --json | head -1`); the summary's write
+  // then meets the closed pipe, which ends the CLI with exit 0 as for any command.
+  const stdoutGone = new AbortController();
   // Events are checked against their schema, rendered and printed by an output thread (listen-output.ts), so this
   // thread only verifies, saves and answers.
   const output = startEventOutput({
@@ -60,10 +64,9 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
     fd: out.fd,
     write: (text) => out.out(text.slice(0, -1)),
     warn: (m) => out.warn(m),
-    onClosed: () => process.exit(process.exitCode ?? 0),
+    onClosed: () => stdoutGone.abort(),
   });
 
-  const shutdown = ctx.shutdownSignal();
   let listener: Listener;
   try {
     listener = await startListener({
@@ -122,7 +125,8 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
     for (const l of banner) out.err(l);
   }
 
-  if (!shutdown.aborted) await new Promise((resolve) => shutdown.addEventListener('abort', resolve, { once: true }));
+  const stop = AbortSignal.any([shutdown, stdoutGone.signal]);
+  if (!stop.aborted) await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));
   const summary = await listener.close();
   await output.close();
   if (json) out.json(summary);
