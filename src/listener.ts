@@ -254,7 +254,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   try {
     server = await startHttpServer({ host, port: options.port ?? 4242, maxBody, now, onRequest: handle });
   } catch (e) {
-    store.close();
+    store.discard();
     await client?.close();
     throw e;
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -364,11 +364,13 @@ describe('onepush listen: could not run', () => {
   test('port in use: one line, exit 2', async () => {
     const taken = await startRawServer();
     try {
-      const r = await runCli(['listen', '--port', String(taken.port), '--no-save']);
+      const save = tmp('never.ndjson');
+      const r = await runCli(['listen', '--port', String(taken.port), '--save', save]);
       assert.equal(r.code, 2);
       assert.match(r.stderr, new RegExp(`^onepush: port ${taken.port} is already in use on 127\\.0\\.0\\.1\\nhint: .*--port 0`, 'm'));
       assert.doesNotMatch(r.stderr, NO_STACK);
       assert.equal(r.stdout, '');
+      assert.equal(existsSync(save), false, 'no empty capture log left behind');
     } finally {
       await taken.close();
     }

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 // The append-only capture log of `listen` (SPEC.md §3). Every answered request is written BEFORE its answer is
@@ -14,6 +14,8 @@ export interface CaptureStore {
   append(line: string, then: (error?: Error) => void): void;
   /** Writes what is pending and closes the file. */
   close(): void;
+  /** Closes the file and removes it if this store created it and nothing was written (a start that failed). */
+  discard(): void;
 }
 
 /**
@@ -33,6 +35,7 @@ export function noCaptureStore(): CaptureStore {
       if (waiting.push(then) === 1) setImmediate(flush);
     },
     close: flush,
+    discard: flush,
   };
 }
 
@@ -42,7 +45,9 @@ export function noCaptureStore(): CaptureStore {
  */
 export function openCaptureStore(path: string): CaptureStore {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const created = !existsSync(path);
   const fd = openSync(path, 'a', 0o600);
+  let written = false;
   let lines: string[] = [];
   let waiting: Array<(error?: Error) => void> = [];
   let scheduled = false;
@@ -57,6 +62,7 @@ export function openCaptureStore(path: string): CaptureStore {
     waiting = [];
     let error: Error | undefined;
     try {
+      written = true;
       writeAll(fd, text);
     } catch (e) {
       error = e as Error; // disk full, file removed from under us…: those requests get a 503, so the sender retries
@@ -85,6 +91,10 @@ export function openCaptureStore(path: string): CaptureStore {
         // Not every file supports fsync (e.g. /dev/null); the data is written either way.
       }
       closeSync(fd);
+    },
+    discard() {
+      this.close();
+      if (created && !written) rmSync(path, { force: true });
     },
   };
 }
