@@ -37,44 +37,20 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const body = JSON.stringify(JSON.parse(readFileSync(join(ROOT, 'fixtures/email.bounced.json'), 'utf8')));
 const signature = createHmac('sha256', SECRET).update(body).digest('hex');
 
-const BASELINE = `
-const { createServer } = require('node:http');
-const { createHmac, timingSafeEqual } = require('node:crypto');
-const secret = ${JSON.stringify(SECRET)};
-createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    const raw = Buffer.concat(chunks);
-    const sig = String(req.headers['x-onepush-signature'] || '');
-    const ok = sig.length === 64 && timingSafeEqual(createHmac('sha256', secret).update(raw).digest(), Buffer.from(sig, 'hex'));
-    let event;
-    try { event = JSON.parse(raw.toString('utf8')); } catch { res.writeHead(400); res.end('{}'); return; }
-    const answer = ok ? JSON.stringify({ received: true, id: event.id }) : '{"error":"invalid signature"}';
-    res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
-    res.end(answer);
-  });
-}).listen(Number(process.argv[1]), '127.0.0.1');
-`;
+/** Answers the request: in scope of `bareServer`'s handler. */
+const SEND = `res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
+    res.end(answer);`;
 
-// A reference, not a goal: the baseline plus the least that saving every request before answering costs (a
-// capture line per request, written per event-loop turn with one writeSync before that turn's answers). How far
-// listen is from this shows what its other work (checks, output, bookkeeping) costs.
-const FLOOR = `
+/**
+ * The script of a bare node:http server: reads the body, checks its HMAC, parses it, then runs `then` (source, with
+ * req, res, raw, text, ok, event and answer in scope); `setup` runs once before.
+ */
+function bareServer(setup: string, then: string): string {
+  return `
 const { createServer } = require('node:http');
 const { createHmac, timingSafeEqual } = require('node:crypto');
-const { openSync, writeSync } = require('node:fs');
 const secret = ${JSON.stringify(SECRET)};
-const fd = openSync(process.argv[2], 'a');
-let lines = [];
-let answers = [];
-const flush = () => {
-  writeSync(fd, lines.join(''));
-  const send = answers;
-  lines = [];
-  answers = [];
-  for (const f of send) f();
-};
+${setup}
 createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -86,16 +62,37 @@ createServer((req, res) => {
     let event;
     try { event = JSON.parse(text); } catch { res.writeHead(400); res.end('{}'); return; }
     const answer = ok ? JSON.stringify({ received: true, id: event.id }) : '{"error":"invalid signature"}';
-    const line = '{"v":1,"received_at":"' + new Date().toISOString() + '","method":' + JSON.stringify(req.method) + ',"path":' + JSON.stringify(req.url) +
-      ',"headers":' + JSON.stringify(req.headers) + ',"body":' + JSON.stringify(text) + ',"body_encoding":"utf8","verified":' + ok + ',"status":' + (ok ? 200 : 401) + '}\\n';
-    if (lines.push(line) === 1) setImmediate(flush);
-    answers.push(() => {
-      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
-      res.end(answer);
-    });
+    ${then}
   });
 }).listen(Number(process.argv[1]), '127.0.0.1');
 `;
+}
+
+/** The baseline of the goal: HMAC + JSON.parse, then the answer. */
+const BASELINE = bareServer('', SEND);
+
+// A reference, not a goal: the baseline plus the least that saving every request before answering costs (a
+// capture line per request, written per event-loop turn with one writeSync before that turn's answers). How far
+// listen is from this shows what its other work (checks, output, bookkeeping) costs.
+const FLOOR = bareServer(
+  `const { openSync, writeSync } = require('node:fs');
+const fd = openSync(process.argv[2], 'a');
+let lines = [];
+let answers = [];
+const flush = () => {
+  writeSync(fd, lines.join(''));
+  const send = answers;
+  lines = [];
+  answers = [];
+  for (const f of send) f();
+};`,
+  `const line = '{"v":1,"received_at":"' + new Date().toISOString() + '","method":' + JSON.stringify(req.method) + ',"path":' + JSON.stringify(req.url) +
+      ',"headers":' + JSON.stringify(req.headers) + ',"body":' + JSON.stringify(text) + ',"body_encoding":"utf8","verified":' + ok + ',"status":' + (ok ? 200 : 401) + '}\\n';
+    if (lines.push(line) === 1) setImmediate(flush);
+    answers.push(() => {
+      ${SEND}
+    });`,
+);
 
 async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 200; i++) {
