@@ -141,6 +141,7 @@ test('encodeCapture (hand-built for speed) gives the same line as JSON.stringify
     if ('reason' in input) expected.reason = input.reason;
     if ('declaredSize' in input) expected.declared_size = input.declaredSize;
     assert.equal(line, `${JSON.stringify(expected)}\n`);
+    assert.equal(encodeCapture({ ...input, receivedAt: receivedAt.toISOString() }), line, 'the time as its ISO string gives the same line');
     const decoded = decodeCapture(line);
     assert.deepEqual(captureBody(decoded), input.body ?? Buffer.alloc(0));
   }
