@@ -118,6 +118,37 @@ export interface Listener {
   close(): Promise<ListenSummary>;
 }
 
+/** The `event` of one classified request (what `onEvent` gets): `firstSeenAt` is set for a duplicate. */
+export function listenEvent(
+  c: Classification,
+  seq: number,
+  head: Pick<RequestHead, 'method' | 'path' | 'headers'>,
+  receivedAt: string,
+  size: number,
+  firstSeenAt: string | null,
+): ListenEvent {
+  return {
+    kind: 'event',
+    seq,
+    received_at: receivedAt,
+    method: head.method,
+    path: head.path,
+    status: c.status,
+    verified: c.verified,
+    reason: c.reason,
+    id: c.id,
+    type: c.type,
+    known_type: c.knownType,
+    duplicate: firstSeenAt !== null,
+    first_seen_at: firstSeenAt,
+    schema_issues: c.schemaIssues,
+    size,
+    payload: c.payload,
+    headers: head.headers,
+    payloadText: c.payloadText,
+  };
+}
+
 /** True for 127.0.0.0/8, ::1 and localhost. */
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -223,26 +254,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       else summary.rejected++;
       if (firstSeen !== undefined) summary.duplicates++;
       if (onEvent) {
-        onEvent({
-          kind: 'event',
-          seq: n,
-          received_at: receivedAt,
-          method: head.method,
-          path: head.path,
-          status: c.status,
-          verified: c.verified,
-          reason: c.reason,
-          id: c.id,
-          type: c.type,
-          known_type: c.knownType,
-          duplicate: firstSeen !== undefined,
-          first_seen_at: firstSeen ?? null,
-          schema_issues: c.schemaIssues,
-          size: body === null ? (head.declaredSize ?? 0) : body.length,
-          payload: c.payload,
-          headers: head.headers,
-          payloadText: c.payloadText,
-        });
+        onEvent(listenEvent(c, n, head, receivedAt, body === null ? (head.declaredSize ?? 0) : body.length, firstSeen ?? null));
       }
       respond(c.status, c.answer);
       if (error) options.onError?.(error);

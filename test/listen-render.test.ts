@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { Chalk } from 'chalk';
 import { bannerLines, eventJson, eventLines, forwardLine, summaryLines, utcClock, type RenderOptions } from '../src/commands/listen-render.js';
 import { classify } from '../src/core/receiver.js';
-import type { ListenEvent } from '../src/listener.js';
+import { listenEvent, type ListenEvent } from '../src/listener.js';
 import { assertGolden } from './helpers/golden.js';
 
 // The pretty output of `listen` (issue #3), pinned by a golden file: rendered in-process with a fixed clock
@@ -17,27 +17,8 @@ const T0 = Date.parse('2026-11-26T15:55:00.000Z');
 
 function event(seq: number, body: string, secret: string | undefined, signature: string | undefined, extra: Partial<ListenEvent> = {}): ListenEvent {
   const c = classify({ method: 'POST', body: Buffer.from(body), signature }, secret);
-  return {
-    kind: 'event',
-    seq,
-    received_at: new Date(T0 + seq * 1000).toISOString(),
-    method: 'POST',
-    path: '/webhooks/onepush',
-    status: c.status,
-    verified: c.verified,
-    reason: c.reason,
-    id: c.id,
-    type: c.type,
-    known_type: c.knownType,
-    duplicate: false,
-    first_seen_at: null,
-    schema_issues: c.schemaIssues,
-    size: body.length,
-    payload: c.payload,
-    headers: { 'content-type': 'application/json', 'x-onepush-signature': signature ?? '' },
-    payloadText: c.payloadText,
-    ...extra,
-  };
+  const head = { method: 'POST', path: '/webhooks/onepush', headers: { 'content-type': 'application/json', 'x-onepush-signature': signature ?? '' } };
+  return { ...listenEvent(c, seq, head, new Date(T0 + seq * 1000).toISOString(), body.length, null), ...extra };
 }
 
 const fixture = (type: string): string => JSON.stringify(JSON.parse(readFileSync(new URL(`../fixtures/${type}.json`, import.meta.url), 'utf8')));
