@@ -233,6 +233,47 @@ describe('faults (issue #5)', { concurrency: false }, () => {
     assert.equal(result.code, 0, result.stderr);
   });
 
+  it('after a first answer: idle keep-alive connections, and later requests stalled in their headers or body, are closed', { timeout: 90_000 }, async (t) => {
+    const l = await startListener(['--secret', SECRET, '--no-save']);
+    const body = eventBody('evt_keepalive_1');
+    const request = `POST ${PATH} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nx-onepush-signature: ${hmac(body)}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    // Sends one whole request on a new connection, waits for its answer, then sends `then` on the same connection;
+    // resolves with what the server sent and how long after `then` it closed the connection.
+    const afterAnswer = async (then: string): Promise<{ received: string; seconds: number }> => {
+      const socket = connect(l.ready.port, '127.0.0.1');
+      socket.on('error', () => {});
+      let text = '';
+      socket.on('data', (d: Buffer) => {
+        text += d.toString('latin1');
+      });
+      const closed = once(socket, 'close');
+      await once(socket, 'connect');
+      socket.write(request);
+      while (!/\r\n\r\n\{"received":true[^}]*\}/.test(text)) await once(socket, 'data');
+      assert.match(text, /^HTTP\/1\.1 200 /);
+      const sent = performance.now();
+      if (then !== '') socket.write(then);
+      await closed;
+      return { received: text, seconds: (performance.now() - sent) / 1000 };
+    };
+    const [idle, inHeaders, inBody] = await Promise.all([
+      afterAnswer(''),
+      afterAnswer(`POST ${PATH} HTTP/1.1\r\nHost: localhost\r\n`),
+      afterAnswer(`POST ${PATH} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"id":`),
+    ]);
+    await l.cli.stop();
+    keepListener('keep-alive listener', l);
+    t.diagnostic(
+      `after a first answer: idle keep-alive connection closed after ${idle.seconds.toFixed(1)} s, a request stalled in its headers after ${inHeaders.seconds.toFixed(1)} s, one stalled in its body after ${inBody.seconds.toFixed(1)} s (408)`,
+    );
+    // The keep-alive timeout (5 s) runs until a request's headers are complete; then the request timeout (30 s,
+    // checked every 2 s), which answers 408.
+    assert.ok(idle.seconds >= 4 && idle.seconds < 15, `idle connection closed after ${idle.seconds.toFixed(1)} s`);
+    assert.ok(inHeaders.seconds >= 4 && inHeaders.seconds < 15, `request stalled in its headers closed after ${inHeaders.seconds.toFixed(1)} s`);
+    assert.ok(inBody.seconds >= 25 && inBody.seconds < 45, `request stalled in its body closed after ${inBody.seconds.toFixed(1)} s`);
+    assert.match(inBody.received, /HTTP\/1\.1 408 [^]*"request not completed in time"/);
+  });
+
   it('flapping app: killed and restarted 5 times while 500 events arrive: all delivered, in order', { timeout: 180_000 }, async (t) => {
     const dir = tmp();
     const appLog = join(dir, 'app.log');

@@ -91,8 +91,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   );
   server.maxConnections = options.maxConnections ?? 1000;
   // A connection that sends nothing at all never starts a request, so the header and request timeouts never see
-  // it: close any socket silent for 10 s (with no 'timeout' listener, node:http destroys it).
-  server.setTimeout(10_000);
+  // it: close a new socket silent for 10 s (with no 'timeout' listener on the server, node:http destroys it). Set
+  // per connection rather than with server.setTimeout, which node:http re-arms at every request of a keep-alive
+  // connection and refreshes at every read and write (~2% of the answer path under load, bench/listen.bench.ts);
+  // from its first answer on, the keep-alive, header and request timeouts bound the connection.
+  server.on('connection', (socket: Socket) => socket.setTimeout(10_000));
   // Malformed requests, huge headers and timeouts: a JSON answer when the socket can still take one.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') {
