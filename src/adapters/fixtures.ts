@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OnepushError, UsageError } from '../core/errors.js';
 import { EVENT_TYPES, type EventType } from '../core/event-types.js';
+import { jsonProblem, parseJson } from '../core/json.js';
 import { asFixture, type Fixture } from '../core/samples.js';
 import { fileError } from './files.js';
 
@@ -44,9 +45,9 @@ export async function readFixtureFile(file: string): Promise<Fixture> {
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text);
   } catch (e) {
-    throw new UsageError(`${file} is not valid JSON: ${(e as Error).message}`);
+    throw new UsageError(`${file} is ${jsonProblem(e)}`);
   }
   try {
     return asFixture(value);

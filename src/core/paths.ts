@@ -1,4 +1,6 @@
-// Dotted paths into JSON values, for `trigger --set/--unset/--data` (SPEC.md §2).
+import { JsonDepthError, MAX_JSON_DEPTH, parseJson } from './json.js';
+
+// Dotted paths into JSON values, for `trigger --set/--unset/--data`.
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -9,6 +11,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function splitPath(path: string): string[] {
   const parts = path.split('.');
   if (path === '' || parts.some((p) => p === '')) throw new TypeError(`bad path "${path}": use dotted names like data.bounce.type`);
+  if (parts.length > MAX_JSON_DEPTH) throw new TypeError(`path of ${parts.length} parts is deeper than ${MAX_JSON_DEPTH} levels`);
   return parts;
 }
 
@@ -57,11 +60,15 @@ export function deepMerge(target: Record<string, unknown>, patch: Record<string,
   return target;
 }
 
-/** `--set` values: JSON when the text is valid JSON (`5`, `true`, `"x"`, `[1]`), else the text itself. */
+/**
+ * `--set` values: JSON when the text is valid JSON (`5`, `true`, `"x"`, `[1]`), else the text itself. JSON nested
+ * deeper than the limit throws JsonDepthError.
+ */
 export function parseSetValue(text: string): unknown {
   try {
-    return JSON.parse(text) as Json;
-  } catch {
+    return parseJson(text) as Json;
+  } catch (e) {
+    if (e instanceof JsonDepthError) throw e;
     return text;
   }
 }

@@ -1,5 +1,6 @@
 import { asCapture, captureBody, CaptureError } from './capture.js';
 import { globMatcher } from './event-types.js';
+import { JsonDepthError, jsonProblem, parseJson } from './json.js';
 
 // What `replay` reads from a line, and which lines it keeps (issue #4): pure, so the selection is tested alone.
 
@@ -46,9 +47,10 @@ export function readReplayValue(value: unknown, source: string, line: number, ra
     const body = captureBody(capture);
     let event: unknown;
     try {
-      event = JSON.parse(body.toString('utf8'));
-    } catch {
-      return { kind: 'skip', message: `captured body is not JSON (status ${capture.status})` };
+      event = parseJson(body.toString('utf8'));
+    } catch (e) {
+      const what = e instanceof JsonDepthError ? e.message : 'not JSON';
+      return { kind: 'skip', message: `captured body is ${what} (status ${capture.status})` };
     }
     if (!isRecord(event)) return { kind: 'skip', message: `captured body is not a JSON object (status ${capture.status})` };
     return {
@@ -102,9 +104,9 @@ export function readReplayValue(value: unknown, source: string, line: number, ra
 export function readReplayLine(text: string, source: string, line: number): LineOutcome {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text);
   } catch (e) {
-    throw new CaptureError(`not valid JSON (${(e as Error).message})`);
+    throw new CaptureError(jsonProblem(e));
   }
   return readReplayValue(value, source, line, text);
 }
@@ -191,7 +193,7 @@ export function replayRequest(item: ReplayItem, o: SigningOptions): { id: string
   let body = item.body;
   let id = item.id;
   if (o.freshId) {
-    const event = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    const event = parseJson(body.toString('utf8')) as Record<string, unknown>;
     id = o.freshId();
     event.id = id;
     body = Buffer.from(JSON.stringify(event));

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { parseJson } from './json.js';
 
 /** Bytes to sign: a string is taken as its UTF-8 bytes. */
 export type Body = string | Uint8Array;
@@ -85,7 +86,8 @@ function bodyVariants(raw: Buffer): BodyVariant[] {
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // Within the nesting limit: the re-serialised forms below walk the value.
+    parsed = parseJson(text);
   } catch {
     return variants;
   }
