@@ -1,4 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
+import { terminalSafe, toJsonLine } from '../core/display.js';
 
 // The one place that knows about colour, TTYs and spinners (STYLE.md). Commands print through an Output, so
 // tests can hand in buffers, and stdout stays clean data while stderr carries progress, warnings and errors.
@@ -50,15 +51,20 @@ export interface Output {
   readonly level: ColorLevel;
   /** The file descriptor of stdout when it is the process's own (another thread may write to it), else undefined. */
   readonly fd: number | undefined;
-  /** One line of results on stdout. */
+  /** One line of results on stdout (control characters from outside are escaped: see terminalSafe). */
   out(line: string): void;
+  /** Several lines of results on stdout, with one write. */
+  lines(lines: readonly string[]): void;
   /** One line of progress or warning on stderr. */
   err(line: string): void;
   /** A warning on stderr, marked. */
   warn(line: string): void;
   /** One JSON document (or one NDJSON line) on stdout. */
   json(value: unknown): void;
-  /** A spinner on stderr when it is a TTY (ora is loaded only then). */
+  /**
+   * Progress on stderr: a spinner on a terminal whose width is known (ora is loaded only then); on a terminal with
+   * no width (a pseudo-terminal of some CI log collectors) a plain line at most every 5 s; nothing off a terminal.
+   */
   spinner(text: string): Promise<Spinner>;
 }
 
@@ -71,6 +77,9 @@ export interface OutputOptions {
 }
 
 const NO_SPINNER: Spinner = { text() {}, stop() {} };
+
+/** How often a terminal without a width gets a progress line. */
+const PLAIN_PROGRESS_MS = 5000;
 
 /** Builds the Output for a pair of streams and an environment. */
 export function createOutput({ stdout, stderr, env, stdoutFd }: OutputOptions): Output {
@@ -85,12 +94,33 @@ export function createOutput({ stdout, stderr, env, stdoutFd }: OutputOptions): 
     errIsTTY,
     level,
     fd: stdoutFd,
-    out: (line) => void stdout.write(`${line}\n`),
-    err: (line) => void stderr.write(`${line}\n`),
-    warn: (line) => void stderr.write(`${ec.yellow('warning:')} ${line}\n`),
-    json: (value) => void stdout.write(`${JSON.stringify(value)}\n`),
+    // The last guard before the terminal: whatever a renderer missed, no control character from outside gets out.
+    out: (line) => void stdout.write(`${terminalSafe(line, level > 0)}\n`),
+    lines: (lines) => {
+      let text = '';
+      for (const line of lines) text += `${terminalSafe(line, level > 0)}\n`;
+      if (text !== '') stdout.write(text);
+    },
+    err: (line) => void stderr.write(`${terminalSafe(line, ec.level > 0)}\n`),
+    warn: (line) => void stderr.write(`${terminalSafe(`${ec.yellow('warning:')} ${line}`, ec.level > 0)}\n`),
+    json: (value) => void stdout.write(`${toJsonLine(value)}\n`),
     async spinner(text) {
       if (!errIsTTY || env.CI) return NO_SPINNER;
+      if (!(typeof stderr.columns === 'number' && stderr.columns > 0)) {
+        // ora computes how many lines to clear from the width: with none it would write cursor codes without end.
+        let last = performance.now();
+        return {
+          text: (t) => {
+            const now = performance.now();
+            if (now - last < PLAIN_PROGRESS_MS) return;
+            last = now;
+            stderr.write(`${terminalSafe(t, false)}\n`);
+          },
+          stop: (finalText) => {
+            if (finalText !== undefined) stderr.write(`${terminalSafe(finalText, false)}\n`);
+          },
+        };
+      }
       const { default: ora } = await import('ora');
       const s = ora({ text, stream: stderr as NodeJS.WritableStream, color: 'cyan' }).start();
       return {

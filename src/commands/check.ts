@@ -22,6 +22,7 @@ import { makeId } from '../core/ids.js';
 import { junitXml, type JUnitCase } from '../core/junit.js';
 import { resolveTarget } from '../core/target.js';
 import type { Context } from './context.js';
+import { cell, redactUrl } from '../core/display.js';
 
 export interface CheckOptions {
   secret?: string;
@@ -78,7 +79,7 @@ export async function run(target: string, opts: CheckOptions, ctx: Context): Pro
   const startedAt = new Date();
 
   if (!opts.json) {
-    out.out(c.bold(`onepush check ${url.href}`));
+    out.out(c.bold(`onepush check ${redactUrl(url)}`));
     const skipped = selected.filter((k) => k.needsSecret).map((k) => k.number);
     const how =
       secret !== undefined
@@ -118,7 +119,7 @@ export async function run(target: string, opts: CheckOptions, ctx: Context): Pro
           for (const req of planCase(k.name, planInput())) {
             const res = await client.send({ url, headers: req.headers, body: req.body }, { timeoutMs });
             if (sent === 0 && res.errorCode !== undefined && !REACHED.has(res.errorCode)) {
-              throw new OnepushError(`cannot reach ${url.href}: ${res.firstLine}`, {
+              throw new OnepushError(`cannot reach ${redactUrl(url)}: ${res.firstLine}`, {
                 hint: 'start your app first (the suite needs it running), or check the URL',
               });
             }
@@ -155,7 +156,7 @@ export async function run(target: string, opts: CheckOptions, ctx: Context): Pro
     await writeJUnit(junitPath, url, cases, times, startedAt, strict, (Date.now() - startedAt.getTime()) / 1000);
   }
   if (opts.json) {
-    out.json({ url: url.href, cases, summary, exit });
+    out.json({ url: redactUrl(url), cases, summary, exit });
   } else {
     out.out('');
     const parts = [`${summary.passed} passed`, `${summary.failed} failed`, `${summary.warned} ${summary.warned === 1 ? 'warning' : 'warnings'}`, `${summary.skipped} skipped`];
@@ -200,13 +201,10 @@ function printCase(ctx: Context, r: CaseReport): void {
   const message = r.result === 'skip' ? c.dim(r.message) : r.message;
   ctx.out.out(`${mark} ${String(r.number).padStart(2)}  ${r.result === 'skip' ? c.dim(name) : name}  ${security}${message}`);
   const indent = ' '.repeat(MESSAGE_COLUMN);
-  if (typeof r.details.response === 'string') ctx.out.out(`${indent}${c.dim('response:')} ${truncate(r.details.response, 100)}`);
+  if (typeof r.details.response === 'string') ctx.out.out(`${indent}${c.dim('response:')} ${cell(r.details.response, 100)}`);
   if (r.fix !== null) ctx.out.out(`${indent}${c.dim('fix:')} ${r.fix}`);
 }
 
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
 
 async function writeJUnit(
   file: string,
@@ -230,7 +228,7 @@ async function writeJUnit(
     }
     return jc;
   });
-  const xml = junitXml({ name: 'onepush check', timestamp: startedAt, time: totalSeconds, properties: { url: url.href, strict: String(strict) }, cases: junitCases });
+  const xml = junitXml({ name: 'onepush check', timestamp: startedAt, time: totalSeconds, properties: { url: redactUrl(url), strict: String(strict) }, cases: junitCases });
   try {
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, xml);

@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { ForwardResult } from '../adapters/forwarder.js';
+import { cell, escapeControls, jsonSafe, shellArg } from '../core/display.js';
 import { eventInfo } from '../core/event-types.js';
 import type { ListenEvent, ListenSummary } from '../listener.js';
 
@@ -48,20 +49,20 @@ export interface BannerInfo {
 export function bannerLines(b: BannerInfo, c: ChalkInstance): string[] {
   const row = (label: string, value: string): string => `  ${c.dim(label.padEnd(12))} ${value}`;
   const lines = [
-    `${c.bold('onepush listen')} ${c.dim(b.version)}`,
-    row('Webhook URL', c.cyan(b.url)),
-    row('Signatures', b.secretMask === null ? c.yellow('not checked — no secret (--secret or ONEPUSH_WEBHOOK_SECRET)') : `checked ${c.dim(`(secret ${b.secretMask})`)}`),
-    row('Captures', b.save === null ? c.dim('off (--no-save)') : b.save),
-    row('Forwarding', b.forwardTo === null ? c.dim('off (--forward-to 3000 sends events to your app)') : b.forwardTo),
+    `${c.bold('onepush listen')} ${c.dim(cell(b.version))}`,
+    row('Webhook URL', c.cyan(cell(b.url))),
+    row('Signatures', b.secretMask === null ? c.yellow('not checked — no secret (--secret or ONEPUSH_WEBHOOK_SECRET)') : `checked ${c.dim(`(secret ${cell(b.secretMask)})`)}`),
+    row('Captures', b.save === null ? c.dim('off (--no-save)') : cell(b.save)),
+    row('Forwarding', b.forwardTo === null ? c.dim('off (--forward-to 3000 sends events to your app)') : cell(b.forwardTo)),
   ];
-  if (b.events !== null) lines.push(row('Showing', `${b.events} ${c.dim('(others are still answered, saved and forwarded)')}`));
+  if (b.events !== null) lines.push(row('Showing', `${cell(b.events)} ${c.dim('(others are still answered, saved and forwarded)')}`));
   lines.push(`${c.green('Ready')} — waiting for events ${c.dim('(Ctrl-C to stop)')}`);
   return lines;
 }
 
 function colourType(type: string | null, c: ChalkInstance): string {
   if (type === null) return c.dim('(no event)'.padEnd(TYPE_WIDTH));
-  const text = type.padEnd(TYPE_WIDTH);
+  const text = cell(type, 60).padEnd(TYPE_WIDTH);
   switch (eventInfo(type)?.kind) {
     case 'delivery':
       return c.green(text);
@@ -85,7 +86,8 @@ function get(obj: unknown, ...path: string[]): unknown {
   return v;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
+/** A payload field as shown: scalars only, control characters escaped. */
+const str = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? escapeControls(String(v)) : undefined);
 
 function recipient(payload: Record<string, unknown> | null): string {
   const to = get(payload, 'data', 'to');
@@ -145,29 +147,30 @@ export function eventLines(ev: ListenEvent, o: RenderOptions): string[] {
   const mark = ev.verified === true ? c.green('✔') : ev.verified === false ? c.red('✘') : c.dim('-');
   const status = ev.status === 200 ? c.green(String(ev.status)) : c.red(String(ev.status));
   const main = [time, colourType(ev.type, c)];
-  if (ev.type === null && ev.id === null) main.push(c.dim(`${ev.method} ${ev.path}`.padEnd(ID_WIDTH + TO_WIDTH + 2)));
+  if (ev.type === null && ev.id === null) main.push(c.dim(cell(`${ev.method} ${ev.path}`, 200).padEnd(ID_WIDTH + TO_WIDTH + 2)));
   else {
-    main.push(ev.id === null ? c.dim('(no id)'.padEnd(ID_WIDTH)) : ev.id.padEnd(ID_WIDTH));
-    main.push(recipient(ev.payload).padEnd(TO_WIDTH));
+    main.push(ev.id === null ? c.dim('(no id)'.padEnd(ID_WIDTH)) : cell(ev.id, 100).padEnd(ID_WIDTH));
+    main.push(cell(recipient(ev.payload), 100).padEnd(TO_WIDTH));
   }
   main.push(`${mark} ${status}`);
-  if (ev.status !== 200 && ev.reason !== null) main.push(c.red(ev.reason));
+  if (ev.status !== 200 && ev.reason !== null) main.push(c.red(cell(ev.reason, 300)));
   if (ev.duplicate && ev.first_seen_at !== null) {
     main.push(c.yellow(`duplicate of an event seen ${ago(Date.parse(ev.received_at) - Date.parse(ev.first_seen_at))} ago`));
   }
   const lines = [`${main[0]} ${main.slice(1).join('  ')}`];
   const info = ev.status === 200 ? detail(ev.payload) : '';
   if (info !== '') lines.push(`${INDENT}${info}`);
-  if (ev.status === 200 && !ev.known_type) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow(ev.type === null ? 'no "type" field' : `unknown event type ${ev.type}`)} ${c.dim('(accepted; see onepush events)')}`);
-  for (const issue of ev.schema_issues) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow(`schema: ${issue.path}`)} ${issue.message}`);
+  if (ev.status === 200 && !ev.known_type) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow(ev.type === null ? 'no "type" field' : `unknown event type ${cell(ev.type, 100)}`)} ${c.dim('(accepted; see onepush events)')}`);
+  for (const issue of ev.schema_issues) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow(`schema: ${cell(issue.path, 200)}`)} ${cell(issue.message, 300)}`);
   if (ev.status === 200 && ev.known_type && ev.id === null) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow('no "id" field')}`);
-  if (ev.status === 401 && o.save) lines.push(`${INDENT}${c.dim(`find the cause: onepush verify ${o.save} --explain`)}`);
+  if (ev.status === 401 && o.save) lines.push(`${INDENT}${c.dim(`find the cause: onepush verify ${shellArg(o.save)} --explain`)}`);
   if (o.verbose) {
     for (const [name, value] of Object.entries(ev.headers)) {
-      lines.push(`${INDENT}${c.dim(`${name}:`)} ${Array.isArray(value) ? value.join(', ') : (value ?? '')}`);
+      lines.push(`${INDENT}${c.dim(`${cell(name)}:`)} ${cell(Array.isArray(value) ? value.join(', ') : (value ?? ''))}`);
     }
     if (ev.payload !== null) {
-      for (const l of colourJson(JSON.stringify(ev.payload, null, 2), c).split('\n')) lines.push(`${INDENT}${l}`);
+      // JSON.stringify escapes C0 controls; jsonSafe the rest (DEL, C1, bidi), before any colour is added.
+      for (const l of colourJson(jsonSafe(JSON.stringify(ev.payload, null, 2)), c).split('\n')) lines.push(`${INDENT}${l}`);
     }
   }
   return lines;
@@ -186,11 +189,11 @@ export function colourJson(json: string, c: ChalkInstance): string {
 
 /** The line of a forwarding attempt. */
 export function forwardLine(r: ForwardResult, c: ChalkInstance): string {
-  const who = `${INDENT}${c.dim('↳')} ${r.id ?? `#${r.seq}`} ${c.dim('→')} app`;
+  const who = `${INDENT}${c.dim('↳')} ${r.id === null ? `#${r.seq}` : cell(r.id, 100)} ${c.dim('→')} app`;
   const latency = c.dim(`${r.latency_ms} ms`);
   if (r.outcome === 'delivered') return `${who} ${c.green(String(r.status))} ${latency}`;
-  const what = r.status === null ? c.red(r.error ?? 'error') : c.red(String(r.status));
-  const message = r.message ? ` ${c.dim(JSON.stringify(r.message))}` : '';
+  const what = r.status === null ? c.red(cell(r.error ?? 'error', 60)) : c.red(String(r.status));
+  const message = r.message ? ` ${c.dim(`"${cell(r.message, 200)}"`)}` : '';
   if (r.outcome === 'retrying') {
     return `${who} ${what} ${latency}${message} · ${c.yellow(`retry in ${ago(r.retry_in_ms ?? 0)} (attempt ${r.attempt}, ${r.queued} queued)`)}`;
   }
@@ -217,15 +220,15 @@ export function summaryLines(s: ListenSummary, forwardTo: string | null, c: Chal
   if (forwardTo !== null) {
     lines.push(`  Forwarded ${s.forwarded} · failed ${s.forward_failed} · queued ${s.queued}`);
     if (s.queued > 0) {
-      const where = s.save === null ? c.red('not saved (--no-save): they are lost') : `saved in ${s.save}`;
+      const where = s.save === null ? c.red('not saved (--no-save): they are lost') : `saved in ${cell(s.save)}`;
       lines.push(`  ${c.yellow(`${s.queued} event${s.queued === 1 ? '' : 's'} still queued`)}, ${where}`);
       if (s.save !== null) {
         const ids = s.queued_ids.filter((id) => !id.startsWith('#'));
-        const file = s.save === '.onepush/events.ndjson' ? '' : ` ${s.save}`;
-        lines.push(`  replay them: onepush replay${file} ${ids.slice(0, 5).map((id) => `--id ${id}`).join(' ')}${ids.length > 5 ? ' …' : ''} --to ${forwardTo}`);
+        const file = s.save === '.onepush/events.ndjson' ? '' : ` ${shellArg(s.save)}`;
+        lines.push(`  replay them: onepush replay${file} ${ids.slice(0, 5).map((id) => `--id ${shellArg(id)}`).join(' ')}${ids.length > 5 ? ' …' : ''} --to ${shellArg(forwardTo)}`);
       }
     }
-  } else if (s.save !== null) lines.push(`  Captures in ${s.save}`);
+  } else if (s.save !== null) lines.push(`  Captures in ${cell(s.save)}`);
   return lines;
 }
 
@@ -233,11 +236,17 @@ const jsonOrNull = (v: string | null): string => (v === null ? 'null' : JSON.str
 
 /** The `event` NDJSON line, built by hand so the payload is not serialised again (headers only with --verbose). */
 export function eventJson(ev: ListenEvent, verbose: boolean): string {
+  const [head, payload] = eventJsonParts(ev, verbose);
+  return `${head}${payload}}`;
+}
+
+/** The `event` line as [everything up to the payload, the payload text]; the line is their concatenation and `}`. */
+export function eventJsonParts(ev: ListenEvent, verbose: boolean): [head: string, payload: string] {
   const issues = ev.schema_issues.length === 0 ? '[]' : JSON.stringify(ev.schema_issues);
-  return (
+  const head =
     `{"kind":"event","seq":${ev.seq},"received_at":"${ev.received_at}","method":${JSON.stringify(ev.method)},"path":${JSON.stringify(ev.path)}` +
     `,"status":${ev.status},"verified":${ev.verified},"reason":${jsonOrNull(ev.reason)},"id":${jsonOrNull(ev.id)},"type":${jsonOrNull(ev.type)}` +
     `,"known_type":${ev.known_type},"duplicate":${ev.duplicate},"first_seen_at":${jsonOrNull(ev.first_seen_at)},"schema_issues":${issues}` +
-    `,"size":${ev.size}${verbose ? `,"headers":${JSON.stringify(ev.headers)}` : ''},"payload":${ev.payloadText ?? 'null'}}`
-  );
+    `,"size":${ev.size}${verbose ? `,"headers":${JSON.stringify(ev.headers)}` : ''},"payload":`;
+  return [head, ev.payloadText ?? 'null'];
 }

@@ -4,6 +4,7 @@ import { replay, type ReplayDelivery } from '../adapters/replayer.js';
 import { isOnepushError } from '../core/errors.js';
 import { summaryLine, type Summary } from '../core/report.js';
 import type { Context } from './context.js';
+import { cell } from '../core/display.js';
 
 export interface ReplayCommandOptions {
   to?: string;
@@ -45,7 +46,7 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
   const flush = (): void => {
     scheduled = false;
     if (batch.length === 0) return;
-    out.out(batch.join('\n'));
+    out.lines(batch);
     batch = [];
     batchSize = 0;
   };
@@ -70,12 +71,14 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
   const line = (d: ReplayDelivery): string => {
     const status = d.status === null ? c.red('failed') : d.ok ? c.green(String(d.status)) : c.red(String(d.status));
     const tries = d.attempts > 1 ? c.dim(` (${d.attempts} attempts)`) : '';
-    const tail = d.error ?? d.response;
+    const tail = cell(d.error ?? d.response, 200);
+    const type = cell(d.type ?? '?', 60);
+    const id = cell(d.id ?? '-', 100);
     // On a terminal, columns line up (the longest type is email.unsubscribed); a pipe gets single spaces.
     const statusText = d.status === null ? 'failed' : String(d.status);
     const cols = out.isTTY
-      ? `${c.dim(`#${d.n}`)} ${(d.type ?? '?').padEnd(18)}  ${d.id ?? '-'}  ${status}${' '.repeat(Math.max(0, 6 - statusText.length))}  ${`${Math.round(d.latency_ms)}`.padStart(4)} ms`
-      : `${c.dim(`#${d.n}`)} ${d.type ?? '?'}  ${d.id ?? '-'}  ${status}  ${Math.round(d.latency_ms)} ms`;
+      ? `${c.dim(`#${d.n}`)} ${type.padEnd(18)}  ${id}  ${status}${' '.repeat(Math.max(0, 6 - statusText.length))}  ${`${Math.round(d.latency_ms)}`.padStart(4)} ms`
+      : `${c.dim(`#${d.n}`)} ${type}  ${id}  ${status}  ${Math.round(d.latency_ms)} ms`;
     return `${cols}${tries}${tail ? `  ${d.ok ? c.dim(tail) : tail}` : ''}`;
   };
   try {
@@ -103,7 +106,7 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
         }
       },
       onDelivery: (d) => emit(opts.json ? JSON.stringify(d) : line(d)),
-      onNote: (n) => out.warn(`${n.source}:${n.line}: ${n.message}${n.kind === 'bad' ? ' (skipped: --skip-bad)' : ''}`),
+      onNote: (n) => out.warn(`${n.source}${n.line > 0 ? `:${n.line}` : ''}: ${n.message}${n.kind === 'bad' ? ' (skipped: --skip-bad)' : ''}`),
       onProgress: spinner
         ? ({ sent, failed }) => {
             const now = performance.now();

@@ -4,7 +4,9 @@ import { deliverAll, type DeliveryResult } from '../adapters/delivery.js';
 import { readInput } from '../adapters/files.js';
 import { loadFixture, readFixtureFile } from '../adapters/fixtures.js';
 import { resolveSecret, SECRET_ENV } from '../adapters/secret.js';
+import { cell, redactUrl } from '../core/display.js';
 import { UsageError } from '../core/errors.js';
+import { jsonProblem, parseJson } from '../core/json.js';
 import { closestType, EVENT_TYPES, isEventType, type EventType } from '../core/event-types.js';
 import { makeId } from '../core/ids.js';
 import { parseSetValue } from '../core/paths.js';
@@ -54,7 +56,11 @@ function parseSets(sets: readonly string[]): Array<[string, unknown]> {
   return sets.map((s) => {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set ${JSON.stringify(s)} is not path=value`, 'e.g. --set data.bounce.type=soft');
-    return [s.slice(0, eq), parseSetValue(s.slice(eq + 1))];
+    try {
+      return [s.slice(0, eq), parseSetValue(s.slice(eq + 1))];
+    } catch (e) {
+      throw new UsageError(`--set ${s.slice(0, eq)}: the value is ${(e as Error).message}`);
+    }
   });
 }
 
@@ -62,9 +68,9 @@ async function readData(file: string, ctx: Context): Promise<Record<string, unkn
   const text = (await readInput(file, ctx.stdin)).toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text);
   } catch (e) {
-    throw new UsageError(`--data ${file === '-' ? '(stdin)' : file} is not valid JSON: ${(e as Error).message}`);
+    throw new UsageError(`--data ${file === '-' ? '(stdin)' : file} is ${jsonProblem(e)}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new UsageError(`--data ${file === '-' ? '(stdin)' : file} must be a JSON object`, 'it is deep-merged into the event, e.g. {"data":{"bounce":{"type":"soft"}}}');
@@ -97,41 +103,55 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
   const overrides: SampleOverrides = { set, unset: opts.unset ?? [] };
   if (opts.data !== undefined) overrides.data = await readData(opts.data, ctx);
 
-  // Build every event (fresh ids), then sign.
-  const events: Outgoing[] = [];
+  // Events are built as they are sent (fresh ids), never all at once: `--count 5000000` stays flat in memory.
   const count = opts.count ?? 1;
-  for (const [type, fixture] of templates) {
-    for (let i = 0; i < count; i++) {
-      const now = Date.now();
-      let event: Record<string, unknown>;
-      try {
-        event = buildSample(fixture, { now: new Date(now), id: makeId('evt', now, randomBytes(10)), emailId: makeId('em', now, randomBytes(10)), overrides });
-      } catch (e) {
-        throw new UsageError((e as Error).message);
+  const copies = opts.duplicate ? 2 : 1;
+  const total = templates.length * count * copies;
+  const build = (type: string, fixture: Fixture): Outgoing => {
+    const now = Date.now();
+    let event: Record<string, unknown>;
+    try {
+      event = buildSample(fixture, { now: new Date(now), id: makeId('evt', now, randomBytes(10)), emailId: makeId('em', now, randomBytes(10)), overrides });
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const body = JSON.stringify(event);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (secret !== undefined) headers['x-onepush-signature'] = sign(body, secret);
+    return { type: typeof event.type === 'string' ? event.type : type, id: typeof event.id === 'string' ? event.id : '', body, headers };
+  };
+  function* events(): Generator<Outgoing> {
+    for (const [type, fixture] of templates) {
+      for (let i = 0; i < count; i++) {
+        const o = build(type, fixture);
+        yield o;
+        if (copies === 2) yield o;
       }
-      const body = JSON.stringify(event);
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (secret !== undefined) headers['x-onepush-signature'] = sign(body, secret);
-      const o: Outgoing = { type: typeof event.type === 'string' ? event.type : type, id: typeof event.id === 'string' ? event.id : '', body, headers };
-      events.push(o);
-      if (opts.duplicate) events.push(o);
     }
   }
+  // A template that cannot be built fails before anything is sent.
+  const first = templates[0];
+  if (first) build(first[0], first[1]);
   const userAgent = `onepush-cli/${ctx.version}`;
 
+  const shownUrl = redactUrl(url);
   if (opts.print) {
-    events.forEach((e, i) => {
-      const headers = { host: url.host, ...e.headers, 'user-agent': userAgent, 'content-length': String(Buffer.byteLength(e.body)) };
+    let i = 0;
+    for (const e of events()) {
+      const headers: Record<string, string> = { host: url.host, ...e.headers, 'user-agent': userAgent, 'content-length': String(Buffer.byteLength(e.body)) };
+      // The URL's credentials go as Basic auth; the request shows that they do, never what they are.
+      if (url.username !== '' || url.password !== '') headers.authorization = 'Basic *** (from the URL)';
       if (opts.json) {
-        out.json({ method: 'POST', url: url.href, headers, body: e.body });
-        return;
+        out.json({ method: 'POST', url: shownUrl, headers, body: e.body });
+        i++;
+        continue;
       }
-      if (i > 0) out.out('');
+      if (i++ > 0) out.out('');
       out.out(`POST ${url.pathname}${url.search} HTTP/1.1`);
       for (const [k, v] of Object.entries(headers)) out.out(`${k}: ${v}`);
       out.out('');
       out.out(e.body);
-    });
+    }
     if (secret === undefined) out.warn(`no secret: the request is unsigned (pass --secret or set ${SECRET_ENV})`);
     return 0;
   }
@@ -147,7 +167,7 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
         kind: 'delivery',
         type: e.type,
         id: e.id,
-        url: url.href,
+        url: shownUrl,
         status: r.status,
         ok: r.ok,
         attempts: r.attempts,
@@ -159,21 +179,21 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
     }
     const status = r.status === null ? c.red('failed') : r.ok ? c.green(String(r.status)) : r.status >= 300 && r.status < 400 ? c.yellow(String(r.status)) : c.red(String(r.status));
     const tries = r.attempts > 1 ? c.dim(` (${r.attempts} attempts)`) : '';
-    let tail = r.error ?? r.response;
+    let tail = cell(r.error ?? r.response, 200);
     if (r.status !== null && r.status >= 300 && r.status < 400) tail = `redirect not followed${tail ? `: ${tail}` : ''}`;
     // On a terminal, columns line up (the longest type is email.unsubscribed); a pipe gets single spaces.
     const pad = out.isTTY;
     const statusText = r.status === null ? 'failed' : String(r.status);
     const cols = pad
-      ? `${e.type.padEnd(18)}  ${e.id}  ${status}${' '.repeat(Math.max(0, 6 - statusText.length))}  ${`${Math.round(r.latencyMs)}`.padStart(4)} ms`
-      : `${e.type}  ${e.id}  ${status}  ${Math.round(r.latencyMs)} ms`;
+      ? `${cell(e.type, 60).padEnd(18)}  ${cell(e.id, 100)}  ${status}${' '.repeat(Math.max(0, 6 - statusText.length))}  ${`${Math.round(r.latencyMs)}`.padStart(4)} ms`
+      : `${cell(e.type, 60)}  ${cell(e.id, 100)}  ${status}  ${Math.round(r.latencyMs)} ms`;
     out.out(`${cols}${tries}${tail ? `  ${r.ok ? c.dim(tail) : tail}` : ''}`);
   };
   let sent = 0;
   try {
     await deliverAll(
       client,
-      events,
+      events(),
       (e) => ({ url, headers: e.headers, body: e.body }),
       (e, r) => {
         sent++;
@@ -185,8 +205,8 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
     await client.close();
   }
   if (signal.aborted) {
-    out.err(`trigger: interrupted (Ctrl-C) after ${sent} of ${events.length} deliveries`);
+    out.err(`trigger: interrupted (Ctrl-C) after ${sent} of ${total} deliveries`);
     return 130;
   }
-  return failed > 0 || sent < events.length ? 1 : 0;
+  return failed > 0 || sent < total ? 1 : 0;
 }

@@ -1,10 +1,12 @@
 import { readInput } from '../adapters/files.js';
-import { openLines } from '../adapters/lines.js';
+import { openLines, tooLongMessage } from '../adapters/lines.js';
 import { requireSecret } from '../adapters/secret.js';
 import { CaptureError, captureBody, decodeCapture } from '../core/capture.js';
 import { UsageError } from '../core/errors.js';
+import { parseJson } from '../core/json.js';
 import { explain, verify, type Explanation } from '../core/signature.js';
 import type { Context } from './context.js';
+import { cell } from '../core/display.js';
 
 export interface VerifyOptions {
   secret?: string;
@@ -39,7 +41,7 @@ function check(body: Buffer, secret: string, header: string | undefined, wantExp
 
 function idOf(body: Buffer): string | undefined {
   try {
-    const id = (JSON.parse(body.toString('utf8')) as { id?: unknown }).id;
+    const id = (parseJson(body.toString('utf8')) as { id?: unknown } | null)?.id;
     return typeof id === 'string' ? id : undefined;
   } catch {
     return undefined;
@@ -51,9 +53,10 @@ async function* checkCaptureLog(file: string, ctx: Context, secret: string, want
   const lines = await openLines(file, () => ctx.stdin);
   let first = true;
   for await (const line of lines) {
-    if (line.text.trim() === '') continue;
+    if (line.tooLong === undefined && line.text.trim() === '') continue;
     let capture;
     try {
+      if (line.tooLong !== undefined) throw new CaptureError(tooLongMessage(line.tooLong));
       capture = decodeCapture(line.text);
     } catch (e) {
       if (!(e instanceof CaptureError)) throw e;
@@ -92,7 +95,7 @@ export async function run(files: string[], opts: VerifyOptions, ctx: Context): P
   const show = (r: Result): void => {
     results.push(r);
     if (opts.json) return;
-    const where = `${r.source === '-' ? 'stdin' : r.source}${r.line === undefined ? '' : `:${r.line}`}${r.id ? ` ${r.id}` : ''}`;
+    const where = `${r.source === '-' ? 'stdin' : cell(r.source)}${r.line === undefined ? '' : `:${r.line}`}${r.id ? ` ${cell(r.id, 100)}` : ''}`;
     const mark = r.skipped ? out.c.dim('-') : r.valid ? out.c.green('✔') : out.c.red('✘');
     const label = r.skipped ? out.c.dim('skipped') : r.valid ? out.c.green('valid') : out.c.red('invalid');
     const multi = sources.length > 1 || r.line !== undefined;

@@ -1,3 +1,4 @@
+import { redactUrlText } from './display.js';
 import { UsageError } from './errors.js';
 
 // `--to` / `--forward-to` shorthands (SPEC.md §2 trigger).
@@ -12,8 +13,10 @@ export const DEFAULT_TARGET = `http://localhost:${DEFAULT_PORT}${DEFAULT_PATH}`;
  * Resolves a target: a full http(s) URL as given; `localhost`, `localhost:3000`, `:3000`, `3000` and `host:port`
  * → `http://<host>:<port>/webhooks/onepush` (host localhost, port 4242 by default). Throws UsageError otherwise.
  */
-export function resolveTarget(input: string): URL {
-  const text = input.trim();
+export function resolveTarget(given: string): URL {
+  const text = given.trim();
+  // Said back in errors without a password the URL may carry.
+  const input = redactUrlText(given);
   const hint = 'use a URL (http://localhost:3000/webhooks/onepush) or a shorthand: localhost, localhost:3000, :3000, 3000';
   if (text === '') throw new UsageError('empty target URL', hint);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
