@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { jsonProblem, parseJson } from './json.js';
 
 // The capture format v1 (SPEC.md §3): one JSON object per request, one per line of the capture log.
 
@@ -55,6 +56,18 @@ export function flattenHeaders(headers: Record<string, string | string[] | undef
 
 /** The capture of one request, as one NDJSON line (with its trailing newline). */
 export function encodeCapture(input: CaptureInput): string {
+  return encodeCaptureParts(input).join('');
+}
+
+/** Bodies from this size on are kept as a part of their own (see encodeCaptureParts). */
+export const LARGE_BODY = 64 * 1024;
+
+/**
+ * The line of encodeCapture in parts whose concatenation is the line: one part for a small body, and for a body of
+ * LARGE_BODY or more three (before the body, the body's JSON string, after), so a writer can write them as they
+ * are, without first copying a large line into one string.
+ */
+export function encodeCaptureParts(input: CaptureInput): string[] {
   let body: string | null = null;
   let encoding: Capture['body_encoding'] = 'utf8';
   if (input.body !== null && input.bodyText != null) body = input.bodyText;
@@ -68,13 +81,14 @@ export function encodeCapture(input: CaptureInput): string {
   }
   // Built by hand, in the field order of `Capture` (same bytes as JSON.stringify of the object): `listen` encodes
   // one line per request, and this is on its hot path (bench/listen.bench.ts).
-  let line =
-    `{"v":1,"received_at":${typeof input.receivedAt === 'string' ? JSON.stringify(input.receivedAt) : `"${input.receivedAt.toISOString()}"`},"method":${JSON.stringify(input.method)},"path":${JSON.stringify(input.path)}` +
-    `,"headers":${JSON.stringify(plainHeaders(input.headers))},"body":${body === null ? 'null' : JSON.stringify(body)},"body_encoding":"${encoding}"` +
-    `,"verified":${input.verified},"status":${input.status}`;
-  if (input.reason !== undefined) line += `,"reason":${JSON.stringify(input.reason)}`;
-  if (input.declaredSize !== undefined) line += `,"declared_size":${input.declaredSize}`;
-  return `${line}}\n`;
+  const head = `{"v":1,"received_at":${typeof input.receivedAt === 'string' ? JSON.stringify(input.receivedAt) : `"${input.receivedAt.toISOString()}"`},"method":${JSON.stringify(input.method)},"path":${JSON.stringify(input.path)},"headers":${JSON.stringify(plainHeaders(input.headers))},"body":`;
+  let tail = `,"body_encoding":"${encoding}","verified":${input.verified},"status":${input.status}`;
+  if (input.reason !== undefined) tail += `,"reason":${JSON.stringify(input.reason)}`;
+  if (input.declaredSize !== undefined) tail += `,"declared_size":${input.declaredSize}`;
+  tail += '}\n';
+  if (body === null) return [`${head}null${tail}`];
+  const json = JSON.stringify(body);
+  return json.length >= LARGE_BODY ? [head, json, tail] : [`${head}${json}${tail}`];
 }
 
 /** The headers as they are when already flat and lowercase (node:http's own), else flattened. */
@@ -104,6 +118,8 @@ export function asCapture(value: unknown): Capture {
   need('body_encoding', value.body_encoding === 'utf8' || value.body_encoding === 'base64', '"utf8" or "base64"');
   need('verified', typeof value.verified === 'boolean' || value.verified === null, 'true, false or null');
   need('status', Number.isInteger(value.status), 'an integer');
+  if (value.reason !== undefined) need('reason', typeof value.reason === 'string', 'a string');
+  if (value.declared_size !== undefined) need('declared_size', Number.isInteger(value.declared_size), 'an integer');
   return value as unknown as Capture;
 }
 
@@ -111,9 +127,9 @@ export function asCapture(value: unknown): Capture {
 export function decodeCapture(line: string): Capture {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(line);
+    parsed = parseJson(line);
   } catch (e) {
-    throw new CaptureError(`not valid JSON (${(e as Error).message})`);
+    throw new CaptureError(jsonProblem(e));
   }
   return asCapture(parsed);
 }
