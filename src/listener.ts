@@ -1,10 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
-import { noCaptureStore, openCaptureStore, type CaptureStore } from './adapters/capture-store.js';
-import { Forwarder, type ForwardResult } from './adapters/forwarder.js';
+import { noCaptureStore, openCaptureStore, type CaptureRef, type CaptureStore } from './adapters/capture-store.js';
+import { FORWARDED_HEADER, Forwarder, type BodySource, type ForwardResult } from './adapters/forwarder.js';
 import type { HttpClient } from './adapters/http-client.js';
-import { startHttpServer, type RequestHead, type Respond, type RunningServer } from './adapters/http-server.js';
-import { encodeCapture } from './core/capture.js';
+import { startHttpServer, MAX_HEADERS, type EarlyRefusal, type RequestHead, type Respond, type RunningServer } from './adapters/http-server.js';
+import { createSpool, type Spool, type SpoolRef } from './adapters/spool.js';
+import { captureBody, decodeCapture, encodeCapture, encodeCaptureParts } from './core/capture.js';
+import { redactUrl } from './core/display.js';
+import { OnepushError } from './core/errors.js';
 import { classify, DuplicateTracker, refused, tooLarge, type Classification } from './core/receiver.js';
 import type { SchemaIssue } from './core/schemas.js';
 import { DEFAULT_PATH, resolveTarget } from './core/target.js';
@@ -63,6 +67,8 @@ export interface ListenSummary {
   queued: number;
   queued_ids: string[];
   save: string | null;
+  /** Errors thrown by the onEvent/onForward callbacks (contained; the requests were answered). */
+  callback_errors: number;
   duration_ms: number;
 }
 
@@ -87,8 +93,16 @@ export interface ListenerOptions {
    * checks later, elsewhere (`validateEvent`), as the CLI does in its output thread.
    */
   checkSchemas?: boolean;
-  /** Called when a capture could not be written (those requests are answered 503). */
+  /**
+   * Called for what went wrong without stopping the listener: a capture that could not be written (those requests
+   * are answered 503), and an error thrown by your own `onEvent` or `onForward` (the request was answered all the
+   * same). Without it such errors are counted in the summary (`callback_errors`) and otherwise dropped.
+   */
   onError?: (error: Error) => void;
+  /** Things worth saying once (a torn tail moved aside, modes tightened, a deleted log started again). */
+  onWarning?: (message: string) => void;
+  /** Create the capture log's folder (one level, 0700) if it is missing; otherwise it must exist (default false). */
+  createSaveFolder?: boolean;
   /** Called for each forwarding attempt. */
   onForward?: (result: ForwardResult) => void;
   /** Per-attempt forwarding timeout (default 5000 ms) and retry delays (1 s doubling to 10 s). */
@@ -108,6 +122,7 @@ export interface Listener {
   host: string;
   port: number;
   save: string | null;
+  /** Where accepted events are forwarded, as printed: a password in the URL is shown as `***`. */
   forwardTo: string | null;
   verifying: boolean;
   /** Totals so far. */
@@ -160,17 +175,74 @@ function urlHost(host: string): string {
   return isIP(host) === 6 ? `[${host}]` : host;
 }
 
-/** Starts a listener (SPEC.md §2 `listen`); rejects with the listen error (EADDRINUSE, …) or a capture file error. */
+/** A forward target that is this listener itself (refused: every event would come back, forever). */
+export class ForwardLoopError extends OnepushError {
+  constructor(target: string) {
+    super(`--forward-to ${target} is this listener itself: every event would be forwarded back to it, forever`, {
+      hint: 'forward to your app\'s port (e.g. --forward-to 3000), not the listener\'s',
+    });
+    this.name = 'ForwardLoopError';
+  }
+}
+
+const NO_PARTS = [''];
+
+/** The hops a request may have been forwarded through before it is refused as a loop. */
+const MAX_HOPS = 8;
+
+/** Whether a forward target is this listener's own address (host and port). */
+function isOwnAddress(target: URL, bindHost: string, port: number): boolean {
+  const targetPort = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
+  if (targetPort !== port) return false;
+  const t = target.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const b = bindHost.replace(/^\[|\]$/g, '').toLowerCase();
+  if (t === b) return true;
+  const anyAddress = b === '0.0.0.0' || b === '::' || b === '';
+  if (isLoopback(t) || t === '0.0.0.0' || t === '::') return anyAddress || isLoopback(b);
+  return false;
+}
+
+/**
+ * A browser's request: OnePush never sends Origin or Sec-Fetch-Site/Dest/User; a browser sends Origin on every
+ * cross-site POST and the Sec-Fetch-* set to localhost. (Sec-Fetch-Mode alone is not enough: Node's own fetch sends
+ * it, and scripts that post to the listener use that.)
+ */
+function fromBrowser(headers: IncomingHttpHeaders): boolean {
+  return headers.origin !== undefined || headers['sec-fetch-site'] !== undefined || headers['sec-fetch-dest'] !== undefined || headers['sec-fetch-user'] !== undefined;
+}
+
+/** The signature of a request; several different values (node:http joins repeats with ", ") are a conflict. */
+function signatureOf(value: string | string[] | undefined): { signature: string | undefined; conflicting?: number } {
+  const raw = Array.isArray(value) ? value.join(', ') : value;
+  if (raw === undefined || !raw.includes(',')) return { signature: raw };
+  const distinct = [...new Set(raw.split(',').map((v) => v.trim()).filter((v) => v !== ''))];
+  // The same value repeated (a proxy that copies the header) is one signature.
+  if (distinct.length <= 1) return { signature: distinct[0] ?? '' };
+  return { signature: raw, conflicting: distinct.length };
+}
+
+/** Starts a listener (README: `onepush listen`); rejects with the listen error (EADDRINUSE, …) or a capture log error. */
 export async function startListener(options: ListenerOptions = {}): Promise<Listener> {
   const host = options.host ?? '127.0.0.1';
   const maxBody = options.maxBody ?? 1024 * 1024;
   const now = options.now ?? (() => new Date());
   const secret = options.secret === '' ? undefined : options.secret;
   const forwardUrl = options.forwardTo == null ? null : options.forwardTo instanceof URL ? options.forwardTo : resolveTarget(options.forwardTo);
-  const store: CaptureStore = options.save ? openCaptureStore(options.save) : noCaptureStore();
   const onEvent = options.onEvent;
   const checkSchemas = options.checkSchemas ?? true;
+  const warn = (m: string): void => {
+    try {
+      options.onWarning?.(m);
+    } catch {
+      // a warning handler that throws has nowhere to report to
+    }
+  };
+  const store: CaptureStore = options.save
+    ? openCaptureStore(options.save, { createFolder: options.createSaveFolder === true, refs: forwardUrl !== null, onWarning: warn })
+    : noCaptureStore();
   const started = performance.now();
+  /** This listener's mark on what it forwards, to catch a loop through other hops. */
+  const listenerId = `l_${randomBytes(6).toString('hex')}`;
   // Ids seen, with when (as the ISO time already made for the event line and the capture).
   const duplicates = new DuplicateTracker<string>();
   // Many requests arrive within the same millisecond under load: format each millisecond once.
@@ -198,19 +270,46 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     queued: 0,
     queued_ids: [],
     save: store.path,
+    callback_errors: 0,
     duration_ms: 0,
+  };
+  /** An error of the user's callbacks or of saving: reported, never raised into the request's path. */
+  const reportError = (e: unknown, callback: boolean): void => {
+    if (callback) summary.callback_errors++;
+    try {
+      options.onError?.(e instanceof Error ? e : new Error(String(e)));
+    } catch {
+      // an error handler that throws has nowhere left to report to
+    }
   };
   let client: HttpClient | undefined;
   let forwarder: Forwarder | undefined;
+  let spool: Spool | undefined;
   if (forwardUrl) {
     // undici only when forwarding: `import { sign } from 'onepush-cli'` should not pay for it.
     const { createHttpClient } = await import('./adapters/http-client.js');
     client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: 1 });
+    // The queue holds where each body is, not the body: the capture log has it already; without one, a spool.
+    let bodies: BodySource;
+    if (store.path !== null) {
+      bodies = {
+        load: (ref) => captureBody(decodeCapture((store.read(ref as CaptureRef)).toString('utf8'))),
+        release: () => {},
+      };
+    } else {
+      const s = createSpool();
+      spool = s;
+      bodies = { load: (ref) => s.get(ref as SpoolRef), release: (ref) => s.release(ref as SpoolRef) };
+    }
     forwarder = new Forwarder({
       url: forwardUrl,
+      displayUrl: redactUrl(forwardUrl),
       client,
       secret,
+      bodies,
+      listenerId,
       onResult: (r) => options.onForward?.(r),
+      onError: (e) => reportError(e, true),
       ...(options.forwardTimeoutMs === undefined ? {} : { timeoutMs: options.forwardTimeoutMs }),
       ...(options.retryBaseMs === undefined ? {} : { baseDelayMs: options.retryBaseMs }),
       ...(options.retryMaxMs === undefined ? {} : { maxDelayMs: options.retryMaxMs }),
@@ -218,15 +317,23 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   }
   let seq = 0;
 
-  const handle = (head: RequestHead, body: Buffer | null, respond: Respond): void => {
-    const sig = head.headers['x-onepush-signature'];
-    const signature = Array.isArray(sig) ? sig[0] : sig;
-    let c: Classification = body === null ? tooLarge(maxBody, head.declaredSize) : classify({ method: head.method, body, signature }, secret, checkSchemas);
+  const handle = (head: RequestHead, body: Buffer | null, respond: Respond, early?: EarlyRefusal): void => {
+    const { signature, conflicting } = signatureOf(head.headers['x-onepush-signature']);
+    const hopsHeader = head.headers[FORWARDED_HEADER];
+    const hops = Array.isArray(hopsHeader) ? hopsHeader.join(', ') : hopsHeader;
+    let c: Classification;
+    if (early === 'too-many-headers') c = refused(431, `more than ${MAX_HEADERS} headers (OnePush sends a handful): the signature may be among those node would drop`);
+    else if (body === null) c = tooLarge(maxBody, head.declaredSize);
+    else if (fromBrowser(head.headers)) {
+      c = refused(403, 'a browser request (Origin or Sec-Fetch-* header): OnePush never sends those, and a web page may not post events to your listener');
+    } else if (hops !== undefined && (hops.includes(listenerId) || hops.split(',').length >= MAX_HOPS)) {
+      c = refused(508, hops.includes(listenerId) ? 'forwarding loop: this listener forwarded this request itself (x-onepush-forwarded)' : `forwarded through ${MAX_HOPS} or more listeners (x-onepush-forwarded): a forwarding loop?`);
+    } else {
+      c = classify({ method: head.method, body, signature, ...(conflicting === undefined ? {} : { conflictingSignatures: conflicting }) }, secret, checkSchemas);
+    }
     const receivedAt = isoTime(head.receivedAt);
-    let firstSeen: string | undefined;
-    if (c.status === 200 && c.id !== null) firstSeen = duplicates.see(c.id, receivedAt);
     // Plain fields, no spreads: this runs once per request.
-    const line = store.path === null ? '' : encodeCapture({
+    const parts = store.path === null ? NO_PARTS : encodeCaptureParts({
       receivedAt,
       method: head.method,
       path: head.path,
@@ -238,12 +345,16 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       reason: c.status === 200 ? undefined : (c.reason ?? ''),
       declaredSize: body === null ? head.declaredSize : undefined,
     });
-    store.append(line, (error) => {
+    store.append(parts.length === 1 ? (parts[0] as string) : parts, (error, ref) => {
       if (error) {
-        // Not saved, so not accepted: OnePush (or whoever sent it) will retry.
+        // Not saved, so not accepted: OnePush (or whoever sent it) will retry. The log says what was answered.
         c = refused(503, `could not save the capture: ${error.message}`);
-        firstSeen = undefined;
+        if (store.path !== null) {
+          store.tryAppend(encodeCapture({ receivedAt, method: head.method, path: head.path, headers: {}, body: null, verified: null, status: 503, reason: c.reason ?? '', declaredSize: body?.length }));
+        }
       }
+      // Seen only once saved and accepted: a 503's retry is not a duplicate.
+      const firstSeen = c.status === 200 && c.id !== null ? duplicates.see(c.id, receivedAt) : undefined;
       const n = ++seq;
       summary.received++;
       if (c.status === 200) {
@@ -253,12 +364,20 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       } else if (c.status === 401) summary.invalid++;
       else summary.rejected++;
       if (firstSeen !== undefined) summary.duplicates++;
-      if (onEvent) {
-        onEvent(listenEvent(c, n, head, receivedAt, body === null ? (head.declaredSize ?? 0) : body.length, firstSeen ?? null));
-      }
+      // The answer first: nothing a callback does can leave the sender waiting.
       respond(c.status, c.answer);
-      if (error) options.onError?.(error);
-      if (forwarder && c.status === 200 && body !== null) forwarder.push({ seq: n, id: c.id, type: c.type, body, signature });
+      if (error) reportError(error, false);
+      if (onEvent) {
+        try {
+          onEvent(listenEvent(c, n, head, receivedAt, body === null ? (head.declaredSize ?? 0) : body.length, firstSeen ?? null));
+        } catch (e) {
+          reportError(e, true);
+        }
+      }
+      if (forwarder && c.status === 200 && body !== null) {
+        const where = ref ?? (spool as Spool).put(body);
+        forwarder.push({ seq: n, id: c.id, type: c.type, ref: where, signature, hops });
+      }
     });
   };
 
@@ -267,8 +386,16 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     server = await startHttpServer({ host, port: options.port ?? 4242, maxBody, now, onRequest: handle });
   } catch (e) {
     store.discard();
+    spool?.close();
     await client?.close();
     throw e;
+  }
+  if (forwardUrl && isOwnAddress(forwardUrl, host, server.port)) {
+    await server.close();
+    store.discard();
+    spool?.close();
+    await client?.close();
+    throw new ForwardLoopError(redactUrl(forwardUrl));
   }
 
   const totals = (): ListenSummary => {
@@ -285,7 +412,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     host,
     port: server.port,
     save: store.path,
-    forwardTo: forwardUrl?.href ?? null,
+    forwardTo: forwardUrl === null ? null : redactUrl(forwardUrl),
     verifying: secret !== undefined,
     summary: totals,
     drained: async () => {
@@ -293,10 +420,15 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     },
     close() {
       closing ??= (async () => {
-        await server.close();
-        store.close();
-        await forwarder?.stop();
-        await client?.close();
+        try {
+          await server.close();
+          await forwarder?.stop();
+        } finally {
+          // Whatever happened above, the log is flushed and closed and the connections go.
+          store.close();
+          spool?.close();
+          await client?.close();
+        }
         return totals();
       })();
       return closing;

@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { timerMs } from '../core/limits.js';
 import { createHttpClient, type HttpClient, type OutgoingRequest, type SendResult } from './http-client.js';
 
 // The delivery engine shared by `trigger`, `replay` and the library's `deliver` (issue #4): one request = body bytes
@@ -35,10 +36,14 @@ export interface RetryOptions {
   signal?: AbortSignal;
 }
 
-/** Whether an attempt's result is worth another try: network errors, timeouts, 5xx, 429. */
+/**
+ * Whether an attempt's result is worth another try: network errors, timeouts, 5xx, 429; not 508 (a listener that
+ * saw the event come round to it: a forwarding loop, which another try cannot mend). The one retry policy of
+ * `trigger`, `replay` and `listen --forward-to`.
+ */
 export function isRetryable(r: SendResult): boolean {
   if (r.status === undefined) return r.errorCode !== 'ABORTED';
-  return r.status >= 500 || r.status === 429;
+  return (r.status >= 500 && r.status !== 508) || r.status === 429;
 }
 
 /** The wait before retry number `retry` (1-based): exponential, capped, with jitter in [50%, 100%]. */
@@ -56,7 +61,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = setTimeout(done, timerMs(ms));
     signal?.addEventListener('abort', done, { once: true });
   });
 }

@@ -1,3 +1,5 @@
+import { timerMs } from '../core/limits.js';
+import { isRetryable } from './delivery.js';
 import { sign } from '../core/signature.js';
 import type { HttpClient } from './http-client.js';
 
@@ -6,15 +8,30 @@ import type { HttpClient } from './http-client.js';
 // retry it after 1 s, doubling up to 10 s, until the app answers; 3xx and 4xx are reported and not retried
 // (redirects are never followed: the client does not follow them).
 
-/** One event waiting to be forwarded. */
-export interface ForwardItem {
+/**
+ * One event waiting to be forwarded: a reference to its body (where the capture log holds it, or a spool), not the
+ * body itself, so memory does not grow with the events that wait while the app is down.
+ */
+export interface ForwardItem<Ref = unknown> {
   seq: number;
   id: string | null;
   type: string | null;
-  body: Buffer;
+  ref: Ref;
   /** The signature the event came with, passed through unchanged when the listener has no secret. */
   signature: string | undefined;
+  /** The listeners it went through already (x-onepush-forwarded), to catch a forwarding loop. */
+  hops: string | undefined;
 }
+
+/** Where the bodies of queued events are read from. */
+export interface BodySource<Ref = unknown> {
+  load(ref: Ref): Buffer;
+  /** The event left the queue (delivered, rejected or given up). */
+  release(ref: Ref): void;
+}
+
+/** The header that marks a forwarded request with the listeners it went through. */
+export const FORWARDED_HEADER = 'x-onepush-forwarded';
 
 /** The result of one forwarding attempt (the `forward` line of `listen --json`). */
 export interface ForwardResult {
@@ -39,9 +56,16 @@ export interface ForwardResult {
 
 export interface ForwarderOptions {
   url: URL;
+  /** The URL as printed (its password, if any, replaced). */
+  displayUrl: string;
   client: HttpClient;
   secret: string | undefined;
+  bodies: BodySource;
+  /** This listener's mark in x-onepush-forwarded. */
+  listenerId: string;
   onResult: (result: ForwardResult) => void;
+  /** A body that could not be read back, or an onResult that threw: reported, never raised. */
+  onError?: (error: Error) => void;
   timeoutMs?: number;
   /** First retry delay (1 s) and its cap (10 s). */
   baseDelayMs?: number;
@@ -94,8 +118,25 @@ export class Forwarder {
     while (this.running) await this.idle;
   }
 
+  /** Calls the user's onResult; an error it throws is reported, never raised into the queue. */
+  private report(result: ForwardResult): void {
+    try {
+      this.options.onResult(result);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private fail(e: unknown): void {
+    try {
+      this.options.onError?.(e instanceof Error ? e : new Error(String(e)));
+    } catch {
+      // an error handler that throws has nowhere left to report to
+    }
+  }
+
   private async drain(): Promise<void> {
-    const { url, client, secret, onResult } = this.options;
+    const { url, client, secret, bodies, listenerId } = this.options;
     const base = this.options.baseDelayMs ?? 1000;
     const max = this.options.maxDelayMs ?? 10_000;
     const timeoutMs = this.options.timeoutMs ?? 5000;
@@ -103,14 +144,28 @@ export class Forwarder {
       while (!this.stopped) {
         const item = this.queue[0];
         if (!item) break;
-        const headers: Record<string, string> = { 'content-type': 'application/json' };
-        const signature = secret === undefined ? item.signature : sign(item.body, secret);
+        let body: Buffer;
+        try {
+          body = bodies.load(item.ref);
+        } catch (e) {
+          // Only if the capture log was changed under the listener: the event is in no readable place any more.
+          this.queue.shift();
+          bodies.release(item.ref);
+          this.failed++;
+          this.fail(new Error(`could not read event ${item.id ?? `#${item.seq}`} back to forward it: ${(e as Error).message}`));
+          continue;
+        }
+        const headers: Record<string, string> = {
+          'content-type': 'application/json',
+          [FORWARDED_HEADER]: item.hops === undefined ? listenerId : `${item.hops}, ${listenerId}`,
+        };
+        const signature = secret === undefined ? item.signature : sign(body, secret);
         if (signature !== undefined) headers['x-onepush-signature'] = signature;
         for (let attempt = 1; !this.stopped; attempt++) {
-          const r = await client.send({ url, headers, body: item.body }, { timeoutMs, signal: this.abort.signal });
+          const r = await client.send({ url, headers, body }, { timeoutMs, signal: this.abort.signal });
           if (this.stopped) return;
           const status = r.status ?? null;
-          const transient = status === null || status >= 500 || status === 429;
+          const transient = isRetryable(r);
           const ok = status !== null && status >= 200 && status < 300;
           let delay: number | null = null;
           if (transient) {
@@ -118,15 +173,16 @@ export class Forwarder {
             if (r.retryAfterMs !== undefined) delay = Math.min(max, Math.max(delay, r.retryAfterMs));
           } else {
             this.queue.shift();
+            bodies.release(item.ref);
             if (ok) this.delivered++;
             else this.failed++;
           }
-          onResult({
+          this.report({
             kind: 'forward',
             seq: item.seq,
             id: item.id,
             type: item.type,
-            url: url.href,
+            url: this.options.displayUrl,
             attempt,
             outcome: ok ? 'delivered' : transient ? 'retrying' : 'rejected',
             status,
@@ -138,7 +194,7 @@ export class Forwarder {
           });
           if (delay === null) break;
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, delay);
+            const timer = setTimeout(resolve, timerMs(delay));
             this.wake = () => {
               clearTimeout(timer);
               resolve();

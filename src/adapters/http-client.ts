@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import { createRequire } from 'node:module';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import type { Agent as UndiciAgent } from 'undici';
+import { timerMs } from '../core/limits.js';
 
 /**
  * undici's Agent alone: `require('undici')` loads fetch, WebSocket, caches and more (~60 ms of a cold `trigger`);
@@ -160,6 +161,26 @@ export function tuneForDelivery(): void {
   timer.unref();
 }
 
+/**
+ * A URL's credentials (`http://alice:S3cret@host/…`) sent as Basic auth, as curl does: the origin that undici
+ * connects to carries none, so without this they would silently not be sent. An authorization header already given
+ * wins.
+ */
+export function withCredentials(url: URL, headers: Record<string, string>): Record<string, string> {
+  if (url.username === '' && url.password === '') return headers;
+  if (Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) return headers;
+  const decode = (text: string): string => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const user = decode(url.username);
+  const password = decode(url.password);
+  return { ...headers, authorization: `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}` };
+}
+
 /** Creates a kept-alive client. `localhost` reaches a server on 127.0.0.1 or ::1 alike (happy eyeballs). */
 export function createHttpClient(options: ClientOptions): HttpClient {
   const Agent = loadAgent();
@@ -202,7 +223,7 @@ export function createHttpClient(options: ClientOptions): HttpClient {
         const timer = setTimeout(() => {
           fail({ name: 'TimeoutError' });
           controller?.abort(Object.assign(new Error('timeout'), { code: 'TIMEOUT' }));
-        }, timeoutMs);
+        }, timerMs(timeoutMs));
         if (signal?.aborted) {
           fail(aborted());
           return;
@@ -214,10 +235,10 @@ export function createHttpClient(options: ClientOptions): HttpClient {
               origin: req.url.origin,
               path: `${req.url.pathname}${req.url.search}`,
               method: 'POST',
-              headers: { 'user-agent': options.userAgent, ...req.headers },
+              headers: withCredentials(req.url, { 'user-agent': options.userAgent, ...req.headers }),
               body: req.body,
-              headersTimeout: timeoutMs,
-              bodyTimeout: timeoutMs,
+              headersTimeout: timerMs(timeoutMs),
+              bodyTimeout: timerMs(timeoutMs),
             },
             {
               onRequestStart(c) {

@@ -1,10 +1,15 @@
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 // The node:http side of `listen`: reads bodies with a size cap (413 without buffering what is over), answers
 // JSON, and bounds slow or idle clients (header and request timeouts, keep-alive timeout, a connection cap), so
 // junk never piles up. What to answer is decided by the caller (src/core/receiver.ts via src/listener.ts).
+//
+// Memory is in proportion to the bytes received, whatever the chunking: small chunks are copied together (a client
+// that sends a body one byte per packet costs its bytes, not a Buffer object per byte), and the bytes held
+// across all connections beyond each one's first 64 KiB are bounded: past the budget, reading pauses until bodies
+// finish (the request timeout still bounds each one), while small requests go on being read and answered.
 
 /** The request line and headers of one request. */
 export interface RequestHead {
@@ -19,15 +24,23 @@ export interface RequestHead {
 /** Sends the answer: status and a JSON body. */
 export type Respond = (status: number, json: string) => void;
 
+/** Why a request was refused before its body was read. */
+export type EarlyRefusal = 'too-large' | 'too-many-headers';
+
 export interface HttpServerOptions {
   host: string;
   port: number;
   maxBody: number;
   now: () => Date;
-  /** Called once per request: `body` is null when it was over `maxBody` (not read, or not all of it). */
-  onRequest: (head: RequestHead, body: Buffer | null, respond: Respond) => void;
+  /**
+   * Called once per request: `body` is null when it was refused before it was read (`refusal` says why: over
+   * `maxBody`, or more headers than MAX_HEADERS).
+   */
+  onRequest: (head: RequestHead, body: Buffer | null, respond: Respond, refusal?: EarlyRefusal) => void;
   /** Most connections open at once (default 1000). */
   maxConnections?: number;
+  /** Body bytes held across all connections beyond each one's first 64 KiB (default 64 MiB). */
+  bodyBudget?: number;
 }
 
 export interface RunningServer {
@@ -37,11 +50,157 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/** Headers a request may carry (README: Limits); more is a 431, not a signature silently dropped by node:http. */
+export const MAX_HEADERS = 100;
+/** What every body may hold without counting against the shared budget. */
+const FREE_BYTES = 64 * 1024;
+export const DEFAULT_BODY_BUDGET = 64 * 1024 * 1024;
+
+/** The shared budget of body bytes: requests past it wait (paused) in order until bytes are given back. */
+class BodyBudget {
+  private used = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+
+  /** Takes `n` bytes now if they fit. */
+  take(n: number): boolean {
+    if (this.used + n > this.limit && this.used > 0) return false;
+    this.used += n;
+    return true;
+  }
+
+  give(n: number): void {
+    this.used -= n;
+    // Each waiting request tries again once, in order; one that still does not fit waits again.
+    for (const resume of this.waiting.splice(0)) resume();
+  }
+
+  wait(resume: () => void): void {
+    this.waiting.push(resume);
+  }
+
+  forget(resume: () => void): void {
+    const i = this.waiting.indexOf(resume);
+    if (i !== -1) this.waiting.splice(i, 1);
+  }
+}
+
+/** Chunks smaller than this are copied together (a client sending one byte per packet costs its bytes, not objects). */
+const SMALL_CHUNK = 4096;
+const TAIL_SIZE = 16 * 1024;
+
+/** Reads one request's body, within `maxBody` and the shared budget; `done(null)` when it is over `maxBody`. */
+function readBody(req: IncomingMessage, maxBody: number, budget: BodyBudget, done: (body: Buffer | null) => void): void {
+  /** The body so far: big chunks as node:http read them, small ones copied into shared tail buffers. */
+  const chunks: Buffer[] = [];
+  let tail: Buffer | undefined;
+  let tailUsed = 0;
+  let size = 0;
+  /** Bytes counted against the budget (what is held beyond the first FREE_BYTES). */
+  let held = 0;
+  let finished = false;
+  let watching = false;
+  let waitingFor: (() => void) | undefined;
+  let pending: Buffer | undefined;
+  const giveBack = (): void => {
+    if (waitingFor) budget.forget(waitingFor);
+    waitingFor = undefined;
+    if (held > 0) budget.give(held);
+    held = 0;
+  };
+  /** A client gone mid-body gives its bytes (and its place in the queue) back. */
+  const watchClose = (): void => {
+    if (watching) return;
+    watching = true;
+    req.once('close', giveBack);
+  };
+  const finish = (body: Buffer | null): void => {
+    if (finished) return;
+    finished = true;
+    giveBack();
+    done(body);
+  };
+  const sealTail = (): void => {
+    if (tail && tailUsed > 0) chunks.push(tail.subarray(0, tailUsed));
+    tail = undefined;
+    tailUsed = 0;
+  };
+  /** Keeps `chunk` if the budget allows it; false to wait. */
+  const accept = (chunk: Buffer): boolean => {
+    const counted = Math.max(0, size + chunk.length + (chunk.length < SMALL_CHUNK ? TAIL_SIZE : 0) - FREE_BYTES);
+    if (counted > held) {
+      watchClose();
+      if (!budget.take(counted - held)) return false;
+      held = counted;
+    }
+    if (chunk.length >= SMALL_CHUNK) {
+      sealTail();
+      chunks.push(chunk);
+    } else {
+      if (!tail || tailUsed + chunk.length > tail.length) {
+        sealTail();
+        tail = Buffer.allocUnsafe(TAIL_SIZE);
+      }
+      chunk.copy(tail, tailUsed);
+      tailUsed += chunk.length;
+    }
+    size += chunk.length;
+    return true;
+  };
+  const onEnd = (): void => {
+    if (finished || pending) return;
+    sealTail();
+    finish(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+  };
+  const resume = (): void => {
+    waitingFor = undefined;
+    if (req.destroyed) {
+      giveBack();
+      return;
+    }
+    const chunk = pending;
+    pending = undefined;
+    if (chunk && !accept(chunk)) {
+      pending = chunk;
+      waitingFor = resume;
+      budget.wait(resume);
+      return;
+    }
+    req.resume();
+    if (req.complete && !finished) onEnd();
+  };
+  req.on('data', (chunk: Buffer) => {
+    if (finished) return;
+    if (size + chunk.length > maxBody) {
+      req.pause();
+      chunks.length = 0;
+      tail = undefined;
+      finish(null);
+      return;
+    }
+    if (!accept(chunk)) {
+      pending = chunk;
+      req.pause();
+      waitingFor = resume;
+      budget.wait(resume);
+    }
+  });
+  req.on('end', onEnd);
+}
+
 /** Starts the server; rejects with the listen error (EADDRINUSE, EACCES, EADDRNOTAVAIL, …). */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const { maxBody, now, onRequest } = options;
+  const budget = new BodyBudget(options.bodyBudget ?? DEFAULT_BODY_BUDGET);
   const server: Server = createServer(
-    { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 2_000 },
+    {
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: 2_000,
+      // One more than allowed, so "more than allowed" can be told from "exactly as many" (node:http drops the rest).
+      maxHeadersCount: MAX_HEADERS + 1,
+    } as Parameters<typeof createServer>[0],
     (req, res) => {
       const len = req.headers['content-length'];
       const declared = len === undefined ? undefined : Number(len);
@@ -63,29 +222,18 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         res.end(json);
       };
       // No 'error' listener on req: node:http emits a request's error (a client gone mid-body) only to listeners.
-      if (head.declaredSize !== undefined && head.declaredSize > maxBody) {
-        // Refused before reading: the connection closes after the answer, so the rest of the body is never read.
-        onRequest(head, null, respond(true));
+      if (req.rawHeaders.length > MAX_HEADERS * 2) {
+        onRequest(head, null, respond(true), 'too-many-headers');
         return;
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let over = false;
-      req.on('data', (chunk: Buffer) => {
-        if (over) return;
-        size += chunk.length;
-        if (size > maxBody) {
-          over = true;
-          chunks.length = 0;
-          req.pause();
-          onRequest(head, null, respond(true));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      req.on('end', () => {
-        if (over) return;
-        onRequest(head, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size), respond(false));
+      if (head.declaredSize !== undefined && head.declaredSize > maxBody) {
+        // Refused before reading: the connection closes after the answer, so the rest of the body is never read.
+        onRequest(head, null, respond(true), 'too-large');
+        return;
+      }
+      readBody(req, maxBody, budget, (body) => {
+        if (body === null) onRequest(head, null, respond(true), 'too-large');
+        else onRequest(head, body, respond(false));
       });
     },
   );

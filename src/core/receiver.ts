@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { isEventType } from './event-types.js';
+import { JsonDepthError, parseJson } from './json.js';
 import { validateEvent, type SchemaIssue } from './schemas.js';
 import { verify } from './signature.js';
 
@@ -13,11 +14,13 @@ export interface IncomingWebhook {
   body: Buffer | null;
   /** The x-onepush-signature header. */
   signature: string | undefined;
+  /** How many different x-onepush-signature values the request carried, when more than one (refused: 401). */
+  conflictingSignatures?: number;
 }
 
 /** How the listener classified a request: the answer and what to show. */
 export interface Classification {
-  status: 200 | 400 | 401 | 405 | 413 | 503;
+  status: 200 | 400 | 401 | 403 | 405 | 413 | 431 | 503 | 508;
   /** Why it was refused or flagged; null when all is fine. */
   reason: string | null;
   /** true/false with a secret, null without one (or when there was no body to check). */
@@ -67,9 +70,12 @@ function refusal(status: Classification['status'], reason: string, verified: boo
 const ERRORS: Record<number, string> = {
   400: 'bad request',
   401: 'invalid signature',
+  403: 'forbidden',
   405: 'method not allowed',
   413: 'payload too large',
+  431: 'headers too large',
   503: 'not saved',
+  508: 'loop detected',
 };
 
 /**
@@ -90,8 +96,9 @@ export function classify(req: IncomingWebhook, secret: string | undefined, check
   const text = body.toString('utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
-  } catch {
+    parsed = parseJson(text);
+  } catch (e) {
+    if (e instanceof JsonDepthError) return refusal(400, `body is ${e.message}: no OnePush event nests that deep`, verified);
     return refusal(400, body.length === 0 ? 'empty body: a webhook carries a JSON event' : 'body is not valid JSON', verified);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
@@ -100,12 +107,19 @@ export function classify(req: IncomingWebhook, secret: string | undefined, check
   const payload = parsed as Record<string, unknown>;
   const id = typeof payload.id === 'string' ? payload.id : null;
   const type = typeof payload.type === 'string' ? payload.type : null;
-  const payloadText = text.includes('\n') || text.includes('\r') ? JSON.stringify(payload) : text;
+  // A raw line break or tab can only be whitespace between tokens (JSON escapes them in strings): then the one-line
+  // form is made anew, so an NDJSON line never carries a control character.
+  const payloadText = text.includes('\n') || text.includes('\r') || text.includes('\t') ? JSON.stringify(payload) : text;
   const knownType = isEventType(type);
   // Plain object literals of one shape (not spreads): this runs once per request.
-  if (verified === false) {
-    const reason = req.signature === undefined || req.signature === '' ? 'missing x-onepush-signature header' : 'signature does not match the body';
-    return { status: 401, reason, verified, id, type, knownType, schemaIssues: [], payload, payloadText, bodyText: text, answer: JSON.stringify({ error: 'invalid signature', reason }) };
+  if (verified === false || (req.conflictingSignatures !== undefined && secret !== undefined)) {
+    const reason =
+      req.conflictingSignatures !== undefined
+        ? `${req.conflictingSignatures} different x-onepush-signature headers: OnePush sends one`
+        : req.signature === undefined || req.signature === ''
+          ? 'missing x-onepush-signature header'
+          : 'signature does not match the body';
+    return { status: 401, reason, verified: false, id, type, knownType, schemaIssues: [], payload, payloadText, bodyText: text, answer: JSON.stringify({ error: 'invalid signature', reason }) };
   }
   const { issues, reason } = acceptedChecks(checkSchema ? payload : null, id, type, knownType);
   return { status: 200, reason, verified, id, type, knownType, schemaIssues: issues, payload, payloadText, bodyText: text, answer: `{"received":true,"id":${JSON.stringify(id)}}` };
