@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { createOutput, type Output } from './adapters/terminal.js';
 import { isOnepushError } from './core/errors.js';
+import { MAX_TIMER_MS } from './core/limits.js';
 import type { Context } from './commands/context.js';
 
 // The commander tree. Each action lazy-imports its command (STYLE.md: `sign`, `verify`, `events` and `--help`
@@ -74,7 +75,7 @@ function buildProgram(setRun: (run: Run) => void): Command {
     .option('-n, --count <n>', 'events of each type', intArg('--count', 1), 1)
     .option('--duplicate', 'send each event twice, same id and bytes, as a retry would')
     .option('-c, --concurrency <n>', 'deliveries in flight', intArg('--concurrency', 1, 1024), 1)
-    .option('--timeout <ms>', 'per-attempt timeout', intArg('--timeout', 1), 5000)
+    .option('--timeout <ms>', 'per-attempt timeout', intArg('--timeout', 1, MAX_TIMER_MS), 5000)
     .option('--retries <n>', 'retries on network errors, timeouts, 5xx and 429', intArg('--retries', 0, 100), 0)
     .option('--print', 'print the signed request instead of sending it')
     .option('--json', 'print NDJSON results')
@@ -101,7 +102,7 @@ function buildProgram(setRun: (run: Run) => void): Command {
     .option('--since <time>', 'only events received since an ISO time or a duration (10m, 2h, 1d)')
     .option('-c, --concurrency <n>', 'deliveries in flight (order kept only at 1)', intArg('--concurrency', 1, 1024), 1)
     .option('--rate <n>', 'at most N deliveries per second', intArg('--rate', 1))
-    .option('--timeout <ms>', 'per-attempt timeout', intArg('--timeout', 1), 5000)
+    .option('--timeout <ms>', 'per-attempt timeout', intArg('--timeout', 1, MAX_TIMER_MS), 5000)
     .option('--retries <n>', 'retries on network errors, timeouts, 5xx and 429', intArg('--retries', 0, 100), 0)
     .option('--skip-bad', 'report malformed lines and go on')
     .option('--json', 'print NDJSON results and summary')
@@ -151,7 +152,7 @@ function buildProgram(setRun: (run: Run) => void): Command {
     .option('--secret <secret>', 'webhook secret (env ONEPUSH_WEBHOOK_SECRET)')
     .option('--only <cases>', 'run only these cases (comma-separated names, numbers or ranges: 2-4,duplicate)')
     .option('--skip <cases>', 'skip these cases (same forms)')
-    .option('--timeout <ms>', 'per-request timeout', intArg('--timeout', 1), 10000)
+    .option('--timeout <ms>', 'per-request timeout', intArg('--timeout', 1, MAX_TIMER_MS), 10000)
     .option('--strict', 'warnings fail too')
     .option('--json', 'print one JSON object')
     .option('--junit <file>', 'write a JUnit XML report')
@@ -177,12 +178,12 @@ function printError(out: Output, error: unknown, debug: boolean): number {
   if (isOnepushError(error)) {
     out.err(`${out.ec.red('onepush:')} ${error.message}`);
     if (error.hint) out.err(`${out.ec.dim('hint:')} ${error.hint}`);
-    if (debug && error.stack) out.err(error.stack);
+    if (debug && error.stack) for (const l of error.stack.split('\n')) out.err(l);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
   out.err(`${out.ec.red('onepush:')} unexpected error: ${message}`);
-  if (debug && error instanceof Error && error.stack) out.err(error.stack);
+  if (debug && error instanceof Error && error.stack) for (const l of error.stack.split('\n')) out.err(l);
   else out.err(`${out.ec.dim('hint:')} run again with --debug for details, and report it if it persists`);
   return 2;
 }

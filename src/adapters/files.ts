@@ -33,6 +33,16 @@ export async function readInput(file: string | undefined, stdin: StdinSource): P
 export function fileError(file: string, e: unknown): UsageError {
   const code = (e as NodeJS.ErrnoException).code;
   const why =
-    code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EISDIR'
+        ? 'it is a directory'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'ELOOP'
+            ? 'a symbolic link loop'
+            : code === 'ENOTDIR'
+              ? 'a parent is not a folder'
+              : (e as Error).message;
   return new UsageError(`cannot read ${file}: ${why}`, code === 'ENOENT' ? 'check the path' : undefined, e);
 }

@@ -99,15 +99,15 @@ export async function replay(sources: readonly string[], options: ReplayOptions 
       }
     }
   }
-  const files = await expandSources(sources, options.cwd ?? process.cwd());
+  const note = options.onNote ?? (() => {});
+  const files = await expandSources(sources, options.cwd ?? process.cwd(), (name, why) => note({ source: name, line: 0, message: `skipped: ${why}`, kind: 'skip' }));
   const keep = selector({ ...(options.ids ? { ids: options.ids } : {}), ...(options.type ? { type: options.type } : {}), ...(sinceMs !== undefined ? { sinceMs } : {}) });
   options.onStart?.();
   const builder = new SummaryBuilder();
-  const note = options.onNote ?? (() => {});
   const started = performance.now();
 
   async function* selected(): AsyncGenerator<ReplayItem> {
-    for await (const ev of readSources(files, options.stdin ?? process.stdin) as AsyncGenerator<SourceEvent>) {
+    for await (const ev of readSources(files, options.stdin ?? process.stdin, options.signal) as AsyncGenerator<SourceEvent>) {
       if (ev.kind === 'item') {
         if (keep(ev.item)) yield ev.item;
       } else if (ev.kind === 'skip') {

@@ -1,9 +1,10 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import { JsonDepthError, parseJson } from '../core/json.js';
 import { readReplayLine, readReplayValue, type ReplayItem } from '../core/replay-select.js';
 import { fileError } from './files.js';
-import { openLines } from './lines.js';
+import { openLines, tooLongMessage } from './lines.js';
 
 // The sources `replay` reads (SPEC.md §2): capture logs, directories of them, `listen --json` NDJSON, a plain event
 // JSON file, or `-` for stdin. Read line by line, so memory stays flat for any size.
@@ -31,9 +32,10 @@ export interface SourceFile {
 
 /**
  * Expands the sources: directories into their data files (sorted by name), `-` kept; a missing or unreadable source
- * is a UsageError (exit 2) before anything is sent.
+ * is a UsageError (exit 2) before anything is sent. In a directory, an entry that cannot be read as a file (a
+ * dangling symlink, a link loop, a folder named like a data file) is passed over and said through `onSkip`.
  */
-export async function expandSources(sources: readonly string[], cwd: string): Promise<SourceFile[]> {
+export async function expandSources(sources: readonly string[], cwd: string, onSkip: (name: string, why: string) => void = () => {}): Promise<SourceFile[]> {
   const out: SourceFile[] = [];
   const given = sources.length > 0 ? sources : [DEFAULT_CAPTURE_LOG];
   let stdinSeen = false;
@@ -62,8 +64,18 @@ export async function expandSources(sources: readonly string[], cwd: string): Pr
         throw fileError(name, e);
       }
       for (const f of entries) {
-        const st2 = await stat(join(path, f));
-        if (st2.isFile()) out.push({ name: join(name, f), path: join(path, f), size: st2.size });
+        const entry = join(path, f);
+        let st2;
+        try {
+          st2 = await stat(entry);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          const link = await lstat(entry).then((l) => l.isSymbolicLink(), () => false);
+          onSkip(join(name, f), code === 'ELOOP' ? 'a symbolic link loop' : link && code === 'ENOENT' ? 'a symbolic link to nothing' : fileError(join(name, f), e).message);
+          continue;
+        }
+        if (st2.isFile()) out.push({ name: join(name, f), path: entry, size: st2.size });
+        else onSkip(join(name, f), st2.isDirectory() ? 'a folder' : 'not a regular file');
       }
     } else {
       out.push({ name, path, size: st.size });
@@ -72,9 +84,13 @@ export async function expandSources(sources: readonly string[], cwd: string): Pr
   return out;
 }
 
-/** Reads every source in turn, yielding items, skips and bad lines (a torn last line is flagged `torn`). */
-export async function* readSources(files: readonly SourceFile[], stdin: NodeJS.ReadableStream): AsyncGenerator<SourceEvent> {
+/**
+ * Reads every source in turn, yielding items, skips and bad lines (a torn last line is flagged `torn`); stops as soon
+ * as `signal` aborts (Ctrl-C), even in the middle of a huge file.
+ */
+export async function* readSources(files: readonly SourceFile[], stdin: NodeJS.ReadableStream, signal?: AbortSignal): AsyncGenerator<SourceEvent> {
   for (const file of files) {
+    if (signal?.aborted) return;
     // A `.json` file may be one pretty-printed event: try it whole first.
     if (file.path !== '-' && /\.json$/i.test(file.path) && file.size <= WHOLE_FILE_LIMIT) {
       let text: string;
@@ -86,8 +102,12 @@ export async function* readSources(files: readonly SourceFile[], stdin: NodeJS.R
       let value: unknown;
       let whole = true;
       try {
-        value = JSON.parse(text);
-      } catch {
+        value = parseJson(text);
+      } catch (e) {
+        if (e instanceof JsonDepthError) {
+          yield { kind: 'bad', source: file.name, line: 1, message: e.message, torn: false };
+          continue;
+        }
         whole = false;
       }
       if (whole && text.trim().includes('\n')) {
@@ -100,8 +120,12 @@ export async function* readSources(files: readonly SourceFile[], stdin: NodeJS.R
         continue;
       }
     }
-    const lines = await openLines(file.path, stdin);
+    const lines = await openLines(file.path, stdin, { signal });
     for await (const line of lines) {
+      if (line.tooLong !== undefined) {
+        yield { kind: 'bad', source: file.name, line: line.number, message: tooLongMessage(line.tooLong), torn: false };
+        continue;
+      }
       if (line.text.trim() === '') continue;
       yield* outcome(() => readReplayLine(line.text, file.name, line.number), file.name, line.number, !line.terminated);
     }

@@ -3,9 +3,10 @@ import { writeSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Worker } from 'node:worker_threads';
 import type { ColorLevel } from '../adapters/terminal.js';
+import { escapeControls, jsonSafe, terminalSafe } from '../core/display.js';
 import { acceptedChecks } from '../core/receiver.js';
 import type { ListenEvent } from '../listener.js';
-import { eventJson, eventLines, localClock, type RenderOptions } from './listen-render.js';
+import { eventJsonParts, eventLines, localClock, type RenderOptions } from './listen-render.js';
 
 // The event output of `onepush listen`, off the answer's path. The listener runs without schema checks
 // (`checkSchemas: false`); each event goes, as a compact record, to an output thread that runs the zod check,
@@ -43,8 +44,8 @@ type EventRecord = [
   payloadText: string | null,
 ];
 
-/** An event, or a line already rendered (forwarding results). */
-type OutputItem = EventRecord | string;
+/** An event, or a line already rendered (forwarding results, the summary). */
+export type OutputItem = EventRecord | string;
 
 function toRecord(ev: ListenEvent, verbose: boolean): EventRecord {
   return [ev.seq, ev.received_at, ev.method, ev.path, ev.status, ev.verified, ev.reason, ev.id, ev.type, ev.known_type, ev.first_seen_at, ev.size, verbose ? ev.headers : null, ev.payloadText];
@@ -53,6 +54,7 @@ function toRecord(ev: ListenEvent, verbose: boolean): EventRecord {
 /** The ListenEvent of a record, with the schema check the listener left out. */
 function fromRecord(r: EventRecord): ListenEvent {
   const [seq, receivedAt, method, path, status, verified, reason, id, type, knownType, firstSeenAt, size, headers, payloadText] = r;
+  // The listener checked its depth already (parseJson): walking it here is bounded.
   const payload = payloadText === null ? null : (JSON.parse(payloadText) as Record<string, unknown>);
   const checks = status === 200 ? acceptedChecks(payload, id, type, knownType) : { issues: [], reason };
   return {
@@ -77,40 +79,82 @@ function fromRecord(r: EventRecord): ListenEvent {
   };
 }
 
-/** Renders a batch of items as text (each line ending with a newline). */
+/** Renders a batch of items as text (each line ending with a newline). Never throws: an item that cannot be shown is said so. */
 export function outputRenderer(s: OutputSettings): (items: OutputItem[]) => string {
-  const render: RenderOptions = { c: new Chalk({ level: s.level }), clock: s.localTime ? localClock : (d) => d.toISOString(), verbose: s.verbose, save: s.save };
+  const pieces = itemRenderer(s);
   return (items) => {
     let text = '';
-    for (const item of items) {
-      if (typeof item === 'string') text += `${item}\n`;
-      else if (s.json) text += `${eventJson(fromRecord(item), s.verbose)}\n`;
-      else for (const l of eventLines(fromRecord(item), render)) text += `${l}\n`;
-    }
+    for (const item of items) for (const piece of pieces(item)) text += piece;
     return text;
   };
 }
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/**
+ * Renders one item as text pieces whose concatenation is its lines: one piece, except for an --json event with a
+ * large payload (the payload text is a piece of its own, so it is written as it is, never copied into one line).
+ * Never throws: an item that cannot be shown is said so.
+ */
+export function itemRenderer(s: OutputSettings): (item: OutputItem) => string[] {
+  const render: RenderOptions = { c: new Chalk({ level: s.level }), clock: s.localTime ? localClock : (d) => d.toISOString(), verbose: s.verbose, save: s.save };
+  const colour = s.level > 0 && !s.json;
+  return (item) => {
+    try {
+      if (typeof item === 'string') return [`${s.json ? jsonSafe(item) : terminalSafe(item, colour)}\n`];
+      if (s.json) {
+        const [head, payload] = eventJsonParts(fromRecord(item), s.verbose);
+        return payload.length >= 64 * 1024 ? [jsonSafe(head), jsonSafe(payload), '}\n'] : [`${jsonSafe(head)}${jsonSafe(payload)}}\n`];
+      }
+      let text = '';
+      for (const l of eventLines(fromRecord(item), render)) text += `${terminalSafe(l, colour)}\n`;
+      return [text];
+    } catch (e) {
+      const what = typeof item === 'string' ? 'a line' : `event #${item[0]}`;
+      const why = escapeControls(e instanceof Error ? e.message : String(e));
+      return [s.json ? `${JSON.stringify({ kind: 'error', message: `${what} could not be shown: ${why}` })}\n` : `${what} could not be shown: ${why}\n`];
+    }
+  };
+}
+
+/** Thrown in the thread when the main thread gave up on a stalled reader. */
+export class Abandoned extends Error {}
 
 /**
- * Writes all of `text` to `fd`, from a thread that may block: a pipe that is full (EAGAIN: the main thread made
- * it non-blocking) is waited for. Throws the write error otherwise (EPIPE: the reader is gone).
+ * Writes all of `text` to `fd`, from a thread that may block: a pipe that is full (EAGAIN: stdout is non-blocking
+ * once Node has set it up) is waited for, until `stop[0]` is set (the main thread gave up: throws Abandoned). Throws
+ * the write error otherwise (EPIPE: the reader is gone).
  */
-export function writeFully(fd: number, text: string): void {
+export function writeFully(fd: number, text: string, stop: Int32Array = new Int32Array(new SharedArrayBuffer(4))): void {
   const buf = Buffer.from(text, 'utf8');
   for (let off = 0; off < buf.length; ) {
     try {
       off += writeSync(fd, buf, off, buf.length - off);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      Atomics.wait(sleeper, 0, 0, 2);
+      if (Atomics.load(stop, 0) === 1) throw new Abandoned('stdout was not read');
+      Atomics.wait(stop, 0, 0, 20);
     }
   }
 }
 
+/** One message to the thread: a numbered batch (acknowledged once written). */
+export interface OutputBatch {
+  id: number;
+  items: OutputItem[];
+}
+
+/** What the thread says back. */
+export type ThreadMessage = { ack: number } | { closed: true } | { abandoned: true } | { done: true };
+
+/** The data the thread starts with. */
+export interface ThreadData {
+  settings: OutputSettings;
+  fd: number;
+  /** A SharedArrayBuffer of one Int32: set to 1 when the main thread gives up on a stalled stdout. */
+  stop: SharedArrayBuffer;
+}
+
 /** The worker running listen-thread next to this file: the .cjs bundle when built, else the source through tsx. */
-function outputThread(workerData: { settings: OutputSettings; fd: number }): Worker {
+function outputThread(workerData: ThreadData): Worker {
   // Its young generation capped at 8 MiB: under load V8 would grow it to tens of MiB for text that lives a moment
   // (RSS growth over 11,000 events: 18-20 MiB uncapped, 7 MiB capped).
   const options = { workerData, resourceLimits: { maxYoungGenerationSizeMb: 8 } };
@@ -121,11 +165,21 @@ function outputThread(workerData: { settings: OutputSettings; fd: number }): Wor
   return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, { ...options, eval: true });
 }
 
-/** Where events are printed, in order; `close` resolves once everything queued is written. */
+/** What closing the output found: lines that never reached stdout (dropped while it was not read, or cut at the end). */
+export interface OutputClosed {
+  /** Events and forwarding lines dropped while stdout was not being read. */
+  dropped: number;
+  /** Lines still unwritten when the close gave up waiting on stdout (the summary among them, if it was). */
+  unwritten: number;
+}
+
+/** Where events are printed, in order; `close` writes the final lines and resolves once written, or given up on. */
 export interface EventOutput {
   event(ev: ListenEvent): void;
   line(text: string): void;
-  close(): Promise<void>;
+  /** Events and lines dropped so far (stdout not read). */
+  dropped(): number;
+  close(final?: string[], deadlineMs?: number): Promise<OutputClosed>;
 }
 
 export interface EventOutputOptions {
@@ -137,61 +191,172 @@ export interface EventOutputOptions {
   warn: (message: string) => void;
   /** stdout was closed by its reader (EPIPE). */
   onClosed: () => void;
+  /** How much may wait for a stdout that is not read (default 5,000 items or 16 MiB), before lines are dropped. */
+  maxBacklogItems?: number;
+  maxBacklogBytes?: number;
 }
 
+/** Times a failed output thread is started again before printing moves to the main thread. */
+const RESTARTS = 2;
+
 /**
- * Starts the output thread (a worker running dist/commands/listen-thread.cjs). Without a stdout descriptor, or if
- * the thread fails, the same rendering runs on this thread.
+ * Starts the output thread (a worker running dist/commands/listen-thread.cjs). What it holds is bounded: a stdout
+ * that is not read makes the backlog reach its budget, then lines are dropped and counted (events are saved either
+ * way), and a line says so once the reader catches up. A thread that fails is started again with what it had not
+ * written; without a stdout descriptor, or after repeated failures, the same rendering runs on this thread.
  */
 export function startEventOutput(o: EventOutputOptions): EventOutput {
   const { settings } = o;
+  const maxItems = o.maxBacklogItems ?? 5000;
+  const maxBytes = o.maxBacklogBytes ?? 4 * 1024 * 1024;
+  const stopBuffer = new SharedArrayBuffer(4);
+  const stop = new Int32Array(stopBuffer);
   let worker: Worker | undefined;
+  let failures = 0;
   let local: ((items: OutputItem[]) => string) | undefined;
   const renderHere = (items: OutputItem[]): void => {
     local ??= outputRenderer(settings);
     const text = local(items);
     if (text !== '') o.write(text);
   };
+  /** Batches posted and not yet written, in order. */
+  const inflight = new Map<number, { items: OutputItem[]; weight: number }>();
+  let backlogItems = 0;
+  let backlogBytes = 0;
+  let nextId = 1;
+  let droppedEvents = 0;
+  let droppedLines = 0;
+  /** Dropped and not yet said in a `not shown` line. */
+  let unsaidEvents = 0;
+  let unsaidLines = 0;
   let exited: Promise<void> = Promise.resolve();
-  try {
-    if (o.fd !== undefined) worker = outputThread({ settings, fd: o.fd });
-  } catch (e) {
-    o.warn(`the output thread could not start (${(e as Error).message}): printing from the main thread`);
-  }
-  if (worker) {
-    const w = worker;
+  let closing = false;
+
+  const start = (): void => {
+    if (o.fd === undefined) return;
+    let w: Worker;
+    try {
+      w = outputThread({ settings, fd: o.fd, stop: stopBuffer });
+    } catch (e) {
+      o.warn(`the output thread could not start (${escapeControls((e as Error).message)}): printing from the main thread`);
+      return;
+    }
+    worker = w;
     exited = new Promise((resolve) => {
       w.once('exit', () => resolve());
     });
-    w.on('message', (m: { closed?: boolean }) => {
-      if (m.closed) o.onClosed();
+    w.on('message', (m: ThreadMessage) => {
+      if ('ack' in m) {
+        const batch = inflight.get(m.ack);
+        if (batch) {
+          inflight.delete(m.ack);
+          backlogItems -= batch.items.length;
+          backlogBytes -= batch.weight;
+        }
+        sayDropped();
+      } else if ('done' in m) {
+        inflight.clear();
+        backlogItems = 0;
+        backlogBytes = 0;
+      } else if ('closed' in m) o.onClosed();
     });
     w.on('error', (e) => {
-      // Events are saved and answered all the same; from now on they are printed from this thread.
-      o.warn(`the output thread failed (${e.message}): printing from the main thread from now on`);
+      if (worker !== w) return;
       worker = undefined;
+      failures++;
+      const restart = failures <= RESTARTS && !closing;
+      o.warn(`the output thread failed (${escapeControls(e.message)}): ${restart ? 'starting it again' : 'printing from the main thread from now on'}`);
+      if (restart) start();
+      // What it had not written is written again, in order (a batch it was writing may show twice).
+      const pending = [...inflight.values()];
+      inflight.clear();
+      backlogItems = 0;
+      backlogBytes = 0;
+      for (const b of pending) post(b.items, b.weight);
     });
-  }
+  };
+
+  const post = (items: OutputItem[], weight: number): void => {
+    if (worker) {
+      const id = nextId++;
+      inflight.set(id, { items, weight });
+      backlogItems += items.length;
+      backlogBytes += weight;
+      worker.postMessage({ id, items } satisfies OutputBatch);
+    } else renderHere(items);
+  };
+
+  /** Once the backlog has drained to half its budget, one line says what was dropped. */
+  const sayDropped = (): void => {
+    if (unsaidEvents + unsaidLines === 0 || backlogItems > maxItems / 2 || backlogBytes > maxBytes / 2) return;
+    const text = settings.json
+      ? JSON.stringify({ kind: 'not_shown', events: unsaidEvents, lines: unsaidLines, reason: 'stdout did not keep up', save: settings.save })
+      : `… ${unsaidEvents} event${unsaidEvents === 1 ? '' : 's'}${unsaidLines > 0 ? ` and ${unsaidLines} other line${unsaidLines === 1 ? '' : 's'}` : ''} not shown: stdout did not keep up${settings.save === null ? '' : ` (all are saved in ${settings.save})`}`;
+    unsaidEvents = 0;
+    unsaidLines = 0;
+    push(text, true);
+  };
+
   let batch: OutputItem[] = [];
+  let batchWeight = 0;
   const flush = (): void => {
     const items = batch;
+    const weight = batchWeight;
     batch = [];
-    if (items.length === 0) return;
-    if (worker) worker.postMessage(items);
-    else renderHere(items);
+    batchWeight = 0;
+    if (items.length > 0) post(items, weight);
   };
-  const push = (item: OutputItem): void => {
+  const weightOf = (item: OutputItem): number => (typeof item === 'string' ? item.length : (item[13]?.length ?? 0) + 200);
+  const push = (item: OutputItem, force = false): void => {
+    const weight = weightOf(item);
+    if (!force && worker && (backlogItems + batch.length >= maxItems || backlogBytes + batchWeight + weight > maxBytes)) {
+      if (typeof item === 'string') {
+        droppedLines++;
+        unsaidLines++;
+      } else {
+        droppedEvents++;
+        unsaidEvents++;
+      }
+      return;
+    }
+    batchWeight += weight;
     if (batch.push(item) === 1) setImmediate(flush);
   };
+
+  start();
   return {
     event: (ev) => push(toRecord(ev, settings.verbose)),
-    line: push,
-    async close() {
+    line: (text) => push(text),
+    dropped: () => droppedEvents + droppedLines,
+    async close(final = [], deadlineMs = 2000) {
+      closing = true;
+      sayDropped();
+      for (const l of final) push(l, true);
       flush();
-      if (worker) {
-        worker.postMessage('close');
-        await exited;
+      const w = worker;
+      if (!w) return { dropped: droppedEvents + droppedLines, unwritten: 0 };
+      w.postMessage('close');
+      let timer: NodeJS.Timeout | undefined;
+      const done = await Promise.race([
+        exited.then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), deadlineMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!done) {
+        // stdout is not being read: give up on it rather than hold the exit (events are saved either way).
+        Atomics.store(stop, 0, 1);
+        Atomics.notify(stop, 0);
+        const ended = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 500).unref())]);
+        if (!ended) {
+          w.unref();
+          void w.terminate();
+        }
       }
+      let unwritten = 0;
+      for (const b of inflight.values()) unwritten += b.items.length;
+      return { dropped: droppedEvents + droppedLines, unwritten };
     },
   };
 }

@@ -1,5 +1,7 @@
+import { CaptureLogError } from '../adapters/capture-store.js';
 import { resolveSecret, maskSecret } from '../adapters/secret.js';
-import { UsageError } from '../core/errors.js';
+import { toJsonLine } from '../core/display.js';
+import { isOnepushError, UsageError } from '../core/errors.js';
 import { globMatcher } from '../core/event-types.js';
 import { parseSize } from '../core/receiver.js';
 import { resolveTarget } from '../core/target.js';
@@ -29,16 +31,19 @@ function portFrom(opts: ListenOptions, env: NodeJS.ProcessEnv): number {
   return n;
 }
 
-function listenError(e: unknown, host: string, port: number, save: string | null): UsageError {
-  const { code, syscall } = e as NodeJS.ErrnoException;
-  if (save !== null && (syscall === 'open' || syscall === 'mkdir')) {
-    const why = code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'a parent is not a directory' : (e as Error).message;
-    return new UsageError(`cannot open the capture log ${save}: ${why}`, 'pass another file with --save <file>, or --no-save');
-  }
+/** The capture log `listen` uses when no --save is given; its folder is the only one created. */
+export const DEFAULT_SAVE = '.onepush/events.ndjson';
+/** The largest --max-body: every capture line of such a body stays within replay's and verify's line limit. */
+const MAX_BODY_LIMIT = 10 * 1024 * 1024;
+
+function listenError(e: unknown, host: string, port: number): Error {
+  if (isOnepushError(e)) return e;
+  if (e instanceof CaptureLogError) return new UsageError(e.message, e.hint ?? 'pass another file with --save <file>, or --no-save');
+  const { code } = e as NodeJS.ErrnoException;
   if (code === 'EADDRINUSE') return new UsageError(`port ${port} is already in use on ${host}`, 'stop the other listener, or pick another port: --port 4243 (or --port 0 for any free port)');
   if (code === 'EACCES') return new UsageError(`not allowed to listen on port ${port}`, 'ports below 1024 need privileges: use a port from 1024 up');
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UsageError(`cannot listen on host ${host}: no such local address`, 'use 127.0.0.1 (default), ::1 or 0.0.0.0');
-  return new UsageError(`cannot open the capture log or the port: ${(e as Error).message}`, undefined, e);
+  return new UsageError(`cannot start listening: ${(e as Error).message}`, undefined, e);
 }
 
 /** `onepush listen` (SPEC.md §2): receive, verify, print, save and forward events until Ctrl-C. */
@@ -48,6 +53,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   const port = portFrom(opts, ctx.env);
   const maxBody = parseSize(opts.maxBody);
   if (maxBody === undefined) throw new UsageError(`--max-body must be a size in bytes, or with kb/mb (got ${JSON.stringify(opts.maxBody)})`, 'e.g. --max-body 512kb');
+  if (maxBody > MAX_BODY_LIMIT) throw new UsageError(`--max-body is at most 10mb (got ${opts.maxBody})`, 'OnePush events are a few KB; 10 MB keeps every capture readable by replay and verify');
   const forwardTo = opts.forwardTo === undefined ? null : resolveTarget(opts.forwardTo);
   const show = opts.events === undefined ? () => true : globMatcher(opts.events);
   const save = opts.save === false ? null : opts.save;
@@ -77,7 +83,9 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
       forwardTo,
       maxBody,
       userAgent: `onepush-cli/${ctx.version}`,
-      onError: (e) => out.warn(`could not write the capture log (${e.message}): those requests were answered 503, so they will be retried`),
+      createSaveFolder: save === DEFAULT_SAVE,
+      onWarning: (m) => out.warn(m),
+      onError: (e) => out.warn((e as { code?: string }).code !== undefined ? `could not write the capture log (${e.message}): those requests were answered 503, so they will be retried` : e.message),
       checkSchemas: false,
       onEvent: (ev) => {
         if (ev.type === null || show(ev.type)) output.event(ev);
@@ -88,7 +96,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
     });
   } catch (e) {
     await output.close();
-    throw listenError(e, opts.host, port, save);
+    throw listenError(e, opts.host, port);
   }
 
   // Once the port is open, so a failure to start is one line.
@@ -128,11 +136,14 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   const stop = AbortSignal.any([shutdown, stdoutGone.signal]);
   if (!stop.aborted) await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));
   const summary = await listener.close();
-  await output.close();
-  if (json) out.json(summary);
-  else {
-    out.err('');
-    for (const l of summaryLines(summary, listener.forwardTo, out.c)) out.out(l);
+  // The summary goes down the same queue as the events (after them), and stopping waits on a stdout that is not
+  // read for 2 s at most: events are saved either way.
+  if (!json) out.err('');
+  const final = json ? [toJsonLine({ ...summary, not_shown: output.dropped() })] : summaryLines(summary, listener.forwardTo, out.c);
+  const { dropped, unwritten } = await output.close(final);
+  if (dropped + unwritten > 0) {
+    const where = save === null ? '' : `; every event is saved in ${save}`;
+    out.warn(`stdout did not keep up (not read, or read slower than events came): ${dropped + unwritten} line${dropped + unwritten === 1 ? '' : 's'} not shown${unwritten > 0 ? ' (the summary among them)' : ''}${where}`);
   }
   return 0;
 }
