@@ -487,10 +487,10 @@ describe('faults (issue #5)', { concurrency: false }, () => {
       assert.equal(r.code, 0);
     });
 
-    it('captures are created 0600 in a 0700 folder', async () => {
+    it('captures are created 0600 in a 0700 folder (the default .onepush/, the only folder onepush creates)', async () => {
       const dir = tmp();
-      const save = join(dir, 'new', 'events.ndjson');
-      const l = await startListener(['--secret', SECRET, '--save', save]);
+      const save = join(dir, '.onepush', 'events.ndjson');
+      const l = await startListener(['--secret', SECRET], {}, dir);
       const pool = new Pool(l.origin, { connections: 1 });
       const b = eventBody('evt_modes');
       assert.equal(await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) }), 200);
@@ -498,7 +498,7 @@ describe('faults (issue #5)', { concurrency: false }, () => {
       await l.cli.stop();
       keepListener('modes listener', l);
       assert.equal(statSync(save).mode & 0o777, 0o600);
-      assert.equal(statSync(join(dir, 'new')).mode & 0o777, 0o700);
+      assert.equal(statSync(join(dir, '.onepush')).mode & 0o777, 0o700);
       outputs.push(['modes capture', readFileSync(save, 'utf8')]);
     });
 

@@ -50,7 +50,7 @@ function renderAll(): string {
   lines.push('');
   lines.push(
     ...summaryLines(
-      { kind: 'summary', received: 12, accepted: 10, valid: 0, invalid: 1, unverified: 10, rejected: 1, duplicates: 1, forwarded: 8, forward_failed: 1, queued: 2, queued_ids: ['evt_a', 'evt_b'], save: '.onepush/events.ndjson', duration_ms: 72_000 },
+      { kind: 'summary', received: 12, accepted: 10, valid: 0, invalid: 1, unverified: 10, rejected: 1, duplicates: 1, forwarded: 8, forward_failed: 1, queued: 2, queued_ids: ['evt_a', 'evt_b'], save: '.onepush/events.ndjson', callback_errors: 0, duration_ms: 72_000 },
       'http://localhost:3000/webhooks/onepush',
       c,
     ),

@@ -41,8 +41,8 @@ const parse = (line: string): Record<string, unknown> => {
 };
 
 /** Starts `onepush listen --json --port 0 …` and waits for its ready line. */
-export async function startListener(args: string[], env: Record<string, string | undefined> = {}): Promise<Listener> {
-  const cli = startCli(['listen', '--json', '--port', '0', ...args], { env });
+export async function startListener(args: string[], env: Record<string, string | undefined> = {}, cwd?: string): Promise<Listener> {
+  const cli = startCli(['listen', '--json', '--port', '0', ...args], { env, ...(cwd === undefined ? {} : { cwd }) });
   const ready = JSON.parse(await cli.waitForLine((l) => parse(l).kind === 'ready')) as Listener['ready'];
   return {
     cli,
