@@ -12,7 +12,7 @@ export interface SignOptions {
 
 /** `onepush sign [file]`: the hex signature of the exact bytes of a file or stdin (SPEC.md §2). */
 export async function run(file: string | undefined, opts: SignOptions, ctx: Context): Promise<number> {
-  const secret = requireSecret(opts.secret, ctx.env);
+  const secret = requireSecret(opts.secret, ctx.env, ctx.cwd);
   if (file === undefined && (ctx.stdin as { isTTY?: boolean }).isTTY === true) {
     throw new UsageError('no body to sign: give a file, or pipe the body on stdin', 'onepush sign event.json, or: cat event.json | onepush sign');
   }
