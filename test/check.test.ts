@@ -212,7 +212,7 @@ describe('onepush check', { concurrency: 3 }, () => {
     const report = parseReport(r);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(results(report), allPass());
-    assert.deepEqual(report.summary, { passed: 10, failed: 0, warned: 0, skipped: 0 });
+    assert.deepEqual(report.summary, { passed: 10, failed: 0, warned: 0, skipped: 0, blocked: 0 });
     assert.equal(report.url, app.url);
     assert.match(r.stderr, /JUnit report written to .*check\.xml/);
     assertJUnitMatches(junit, report, false);
@@ -289,7 +289,7 @@ describe('onepush check', { concurrency: 3 }, () => {
     const report = parseReport(r);
     assert.equal(r.code, 1);
     assert.deepEqual(results(report), allPass({ 10: 'warn' }));
-    assert.deepEqual(report.summary, { passed: 9, failed: 0, warned: 1, skipped: 0 });
+    assert.deepEqual(report.summary, { passed: 9, failed: 0, warned: 1, skipped: 0, blocked: 0 });
     assertJUnitMatches(junit, report, true);
     const pretty = await check([app.url, '--secret', SECRET, '--strict', '--only', '10']);
     assert.equal(pretty.code, 1);
@@ -348,14 +348,14 @@ describe('onepush check', { concurrency: 3 }, () => {
     const report = parseReport(r);
     assert.equal(r.code, 0);
     assert.deepEqual(results(report), allPass({ 2: 'skip', 3: 'skip', 4: 'skip', 10: 'skip' }));
-    assert.deepEqual(report.summary, { passed: 6, failed: 0, warned: 0, skipped: 4 });
-    for (const n of [2, 3, 4, 10]) assert.match(report.cases[n - 1]!.message, /needs the webhook secret \(--secret or ONEPUSH_WEBHOOK_SECRET\)/);
+    assert.deepEqual(report.summary, { passed: 6, failed: 0, warned: 0, skipped: 4, blocked: 0 });
+    for (const n of [2, 3, 4, 10]) assert.match(report.cases[n - 1]!.message, /needs the webhook secret \(--secret, ONEPUSH_WEBHOOK_SECRET or \.env\)/);
     assert.equal(app.received.length, 13);
     assert.ok(app.received.every((q) => q.headers['x-onepush-signature'] === undefined));
 
     const pretty = await check([app.url]);
     assert.equal(pretty.code, 0);
-    assert.match(pretty.stdout, /unsigned: no secret \(--secret or ONEPUSH_WEBHOOK_SECRET\), so cases 2, 3, 4 and 10 are skipped/);
+    assert.match(pretty.stdout, /unsigned: no secret \(--secret, ONEPUSH_WEBHOOK_SECRET or \.env\), so cases 2, 3, 4 and 10 are skipped/);
     assert.match(pretty.stdout, /^- {2}3 {2}wrong-signature {2}skipped: needs the webhook secret/m);
     assert.match(pretty.stdout, /6 passed · 0 failed · 0 warnings · 4 skipped/);
   });

@@ -107,7 +107,8 @@ export interface Answer {
   errorCode?: string | undefined;
 }
 
-export type Result = 'pass' | 'fail' | 'warn' | 'skip';
+/** `blocked`: not run, because case 1 showed the endpoint does not accept valid events (what it proves is unknown). */
+export type Result = 'pass' | 'fail' | 'warn' | 'skip' | 'blocked';
 
 /** The judgement of one case: why, in one line, and what to fix when it did not pass. */
 export interface Verdict {
@@ -116,6 +117,8 @@ export interface Verdict {
   fix?: string;
   /** The first line of the response that did not pass, when there was one. */
   response?: string;
+  /** What a pass does not prove, and how to prove it. */
+  note?: string;
 }
 
 export interface JudgeContext {
@@ -126,7 +129,12 @@ export interface JudgeContext {
 }
 
 const is2xx = (a: Answer): boolean => a.status !== undefined && a.status >= 200 && a.status < 300;
-const is4xx = (a: Answer): boolean => a.status !== undefined && a.status >= 400 && a.status < 500;
+/**
+ * The refusals that show a signature was checked: 400, 401, 403, 422. A 404, a 405 or a redirect says the request
+ * never reached a handler, which proves nothing about its signature check.
+ */
+const SIGNATURE_REFUSALS = new Set([400, 401, 403, 422]);
+const refusedForSignature = (a: Answer): boolean => a.status !== undefined && SIGNATURE_REFUSALS.has(a.status);
 
 /** `500`, or the missing answer in words (the response's first line goes in `Verdict.response`). */
 function describe(a: Answer, ctx: JudgeContext): string {
@@ -195,8 +203,16 @@ function judgeRejected(name: CaseName, answers: Answer[], ctx: JudgeContext): Ve
           : `accepted a body whose signature belongs to another body (${accepted.status})`;
     return notPassed('fail', `${what}: anyone can post fake events`, SIGNATURE_FIX, accepted);
   }
-  const odd = answers.find((a) => !is4xx(a));
+  const odd = answers.find((a) => !refusedForSignature(a));
   if (odd) {
+    if (odd.status !== undefined && (odd.status === 404 || odd.status === 405 || odd.status === 410 || (odd.status >= 300 && odd.status < 400))) {
+      return notPassed(
+        'warn',
+        `${the(odd.label)} got ${odd.status}, which does not show the signature was checked (the request never reached a handler)`,
+        odd.status >= 300 && odd.status < 400 ? 'OnePush does not follow redirects: give the final URL' : 'is the URL right? onepush posts to exactly the URL you gave',
+        odd,
+      );
+    }
     if (odd.status === undefined) {
       const fix = odd.errorCode === 'TIMEOUT' ? 'refuse a bad signature at once with 401' : 'your app closed the connection: did it crash? Answer 401 instead';
       return notPassed('warn', `${the(odd.label)} got ${describe(odd, ctx)} instead of a 4xx`, fix, odd);
@@ -207,7 +223,7 @@ function judgeRejected(name: CaseName, answers: Answer[], ctx: JudgeContext): Ve
       `${the(odd.label)} got ${describe(odd, ctx)} instead of a 4xx${crashed ? ': the signature check throws' : ''}`,
       crashed
         ? 'answer 401 for a missing or malformed signature instead of throwing (check the length before timingSafeEqual)'
-        : 'answer 401 (or another 4xx): OnePush retries anything else',
+        : 'answer 401 for a missing or wrong signature: other answers do not say why the event was refused',
       odd,
     );
   }
@@ -224,7 +240,11 @@ function judgeAccepted(name: CaseName, answers: Answer[], ctx: JudgeContext): Ve
     const statuses = answers.map((a) => a.status).join(', then ');
     switch (name) {
       case 'duplicate':
-        return { result: 'pass', message: `the same event twice: answered ${statuses}` };
+        return {
+          result: 'pass',
+          message: `the same event twice: answered 2xx both times (${statuses})`,
+          note: 'this shows a redelivery is answered; that it was processed only once is for your app\'s own test to prove (count the records of the event id)',
+        };
       case 'unknown-type':
         return { result: 'pass', message: `${UNKNOWN_TYPE} answered ${statuses}` };
       case 'out-of-order':
@@ -354,7 +374,27 @@ export function judgeLatency(answers: Answer[], ctx: JudgeContext): { verdict: V
   return { verdict: { result: 'pass', message: `every answer within 5 s: ${figures}` }, stats };
 }
 
-/** The exit code of a run (SPEC.md §2): 1 when a case failed (or, with --strict, warned), else 0. */
+/** Cases that say nothing while case 1 fails: every case but `latency` (judged over whatever answers came). */
+export function dependsOnValidEvents(name: CaseName): boolean {
+  return name !== 'valid-events' && name !== 'latency';
+}
+
+/**
+ * Why case 1's failure blocks the cases after it, from the answer valid events got: the path (404/405), the secret
+ * (401/403), the handler (5xx), a redirect, or no answer at all.
+ */
+export function blockedBy(first: Answer, ctx: JudgeContext): string {
+  const s = first.status;
+  const got = `valid events got ${describe(first, ctx)}`;
+  if (s === undefined) return `${got}: is your app running, and answering?`;
+  if (s === 404 || s === 405 || s === 410) return `${got}: check the path of the URL`;
+  if (s === 401 || s === 403) return ctx.signed ? `${got}: check the secret (your app's and onepush's must be the same)` : `${got}: your app wants a signature: pass its secret`;
+  if (s >= 300 && s < 400) return `${got}: a redirect, which OnePush does not follow: give the final URL`;
+  if (s >= 500) return `${got}: your handler fails: look at your app's log`;
+  return `${got}: see case 1`;
+}
+
+/** The exit code of a run: 1 when a case failed (or, with --strict, warned), else 0. */
 export function exitCodeOf(results: readonly Result[], strict: boolean): number {
   if (results.includes('fail')) return 1;
   if (strict && results.includes('warn')) return 1;
