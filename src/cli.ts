@@ -8,7 +8,8 @@ import type { Context } from './commands/context.js';
 // The commander tree. Each action lazy-imports its command (STYLE.md: `sign`, `verify`, `events` and `--help`
 // must not load undici, ora or zod), and this is the one place that maps errors to exit codes and exits.
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+// Repeatable options have no default, so --help does not print "(default: [])"; commands read `?? []`.
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 function intArg(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -38,15 +39,18 @@ function buildProgram(setRun: (run: Run) => void): Command {
       'onepush trigger email.bounced --to localhost:3000',
       'onepush replay --last 10 --to http://localhost:3000/webhooks/onepush',
       'onepush verify body.json --signature "$SIG" --explain',
-    ]) + '\nSecrets come from --secret or ONEPUSH_WEBHOOK_SECRET. Exit codes: 0 ok, 1 the check said no, 2 could not run.\n');
+    ]) + '\nSecrets come from --secret, ONEPUSH_WEBHOOK_SECRET, or ONEPUSH_WEBHOOK_SECRET=… in .env (onepush secret makes one).\nExit codes: 0 ok, 1 the check said no (or nothing matched), 2 could not run.\n');
 
   program
     .command('listen')
     .description('run a local receiver: verify, print, save and forward every event')
-    .option('-p, --port <port>', 'port to listen on (env ONEPUSH_PORT)', intArg('--port', 0, 65535))
+    .option('-p, --port <port>', 'port to listen on (default: 4242, or env ONEPUSH_PORT; 0 = any free port)', intArg('--port', 0, 65535))
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--secret <secret>', 'webhook secret (env ONEPUSH_WEBHOOK_SECRET)')
     .option('-f, --forward-to <url>', 'forward each accepted event to your app (URL or shorthand: 3000, :3000, localhost:3000)')
+    .option('--forward-timeout <ms>', 'how long the app may take to answer a forwarded event (default: 5000; longer lets you step through a handler in a debugger)', intArg('--forward-timeout', 1, MAX_TIMER_MS))
+    .option('--max-attempts <n>', 'attempts of one event before it is set aside and the queue moves on (default: no limit)', intArg('--max-attempts', 1, 1_000_000))
+    .option('--insecure', 'trust any TLS certificate of the --forward-to app (a self-signed local https app)')
     .option('--save <file>', 'capture log', '.onepush/events.ndjson')
     .option('--no-save', 'do not save captures')
     .option('--max-body <size>', 'largest body accepted (bytes, or 512kb, 1mb)', '1mb')
@@ -56,6 +60,7 @@ function buildProgram(setRun: (run: Run) => void): Command {
     .addHelpText('after', examples([
       'onepush listen',
       'onepush listen --forward-to 3000 --secret whsec_test',
+      'onepush listen --forward-to 3000 --forward-timeout 600000 --max-attempts 5',
       'onepush listen --json --port 0 | jq -c \'select(.kind=="event")\'',
       'onepush listen --events "email.bounced,email.c*" --no-save',
     ]))
@@ -68,8 +73,8 @@ function buildProgram(setRun: (run: Run) => void): Command {
     .option('--all', 'send every type')
     .option('-t, --to <url>', 'target URL or shorthand (localhost, :3000, 3000, host:port)', 'http://localhost:4242/webhooks/onepush')
     .option('--secret <secret>', 'webhook secret (env ONEPUSH_WEBHOOK_SECRET)')
-    .option('--set <path=value>', 'set a field (value parsed as JSON when valid), repeatable', collect, [])
-    .option('--unset <path>', 'remove a field, repeatable', collect, [])
+    .option('--set <path=value>', 'set a field (value parsed as JSON when valid), repeatable', collect)
+    .option('--unset <path>', 'remove a field, repeatable', collect)
     .option('--data <file>', 'JSON to deep-merge into the event ("-" for stdin)')
     .option('--fixture <file>', 'use another template')
     .option('-n, --count <n>', 'events of each type', intArg('--count', 1), 1)
@@ -77,6 +82,7 @@ function buildProgram(setRun: (run: Run) => void): Command {
     .option('-c, --concurrency <n>', 'deliveries in flight', intArg('--concurrency', 1, 1024), 1)
     .option('--timeout <ms>', 'per-attempt timeout', intArg('--timeout', 1, MAX_TIMER_MS), 5000)
     .option('--retries <n>', 'retries on network errors, timeouts, 5xx and 429', intArg('--retries', 0, 100), 0)
+    .option('--insecure', 'trust any TLS certificate of the target (a self-signed local https app)')
     .option('--print', 'print the signed request instead of sending it')
     .option('--json', 'print NDJSON results')
     .addHelpText('after', examples([
@@ -96,7 +102,7 @@ function buildProgram(setRun: (run: Run) => void): Command {
     .option('--secret <secret>', 're-sign with this secret (env ONEPUSH_WEBHOOK_SECRET)')
     .option('--keep-signature', 'send the captured headers unchanged')
     .option('--fresh-id', 'give each event a new id (needs a secret)')
-    .option('--id <id>', 'only this event id, repeatable', collect, [])
+    .option('--id <id>', 'only this event id, repeatable', collect)
     .option('--type <glob>', 'only matching types, e.g. email.b*')
     .option('--last <n>', 'only the last N selected events', intArg('--last', 1))
     .option('--since <time>', 'only events received since an ISO time or a duration (10m, 2h, 1d)')
@@ -105,12 +111,13 @@ function buildProgram(setRun: (run: Run) => void): Command {
     .option('--timeout <ms>', 'per-attempt timeout', intArg('--timeout', 1, MAX_TIMER_MS), 5000)
     .option('--retries <n>', 'retries on network errors, timeouts, 5xx and 429', intArg('--retries', 0, 100), 0)
     .option('--skip-bad', 'report malformed lines and go on')
+    .option('--insecure', 'trust any TLS certificate of the target (a self-signed local https app)')
     .option('--json', 'print NDJSON results and summary')
     .addHelpText('after', examples([
       'onepush replay',
       'onepush replay --last 5 --to localhost:3000',
       'onepush replay .onepush/events.ndjson --type "email.b*" --since 2h',
-      'onepush replay captures/ --keep-signature --to https://staging.example.com/webhooks/onepush',
+      'onepush replay .onepush/events.ndjson --keep-signature --to http://localhost:3000/webhooks/onepush',
       'onepush listen --json | onepush replay - --to 3000',
     ]))
     .action((sources, opts) => setRun(async (ctx) => (await import('./commands/replay.js')).run(sources, opts, ctx)));
@@ -136,10 +143,13 @@ function buildProgram(setRun: (run: Run) => void): Command {
     .option('--secret <secret>', 'webhook secret (env ONEPUSH_WEBHOOK_SECRET)')
     .option('-s, --signature <hex>', 'the x-onepush-signature value (capture files carry their own)')
     .option('--explain', 'on a mismatch, find the likely cause')
+    .option('--id <id>', 'capture logs: only the captures of this event id, repeatable', collect)
+    .option('--last <n>', 'capture logs: only the last N captures', intArg('--last', 1))
     .option('--json', 'print one JSON object')
     .addHelpText('after', examples([
-      'onepush verify body.json --signature 5d41402abc4b2a76b9719d911017c592...',
+      'onepush verify body.json --signature "$(onepush sign body.json)"',
       'onepush verify .onepush/events.ndjson',
+      'onepush verify .onepush/events.ndjson --id evt_01JD8Q4Z7X2K9V3M5N6P7R8S9T --explain',
       'onepush verify body.json --signature "$SIG" --explain',
       'cat body.json | onepush verify --signature "$SIG" --json',
     ]))
@@ -154,15 +164,24 @@ function buildProgram(setRun: (run: Run) => void): Command {
     .option('--skip <cases>', 'skip these cases (same forms)')
     .option('--timeout <ms>', 'per-request timeout', intArg('--timeout', 1, MAX_TIMER_MS), 10000)
     .option('--strict', 'warnings fail too')
+    .option('--insecure', 'trust any TLS certificate of the endpoint (a self-signed local https app)')
     .option('--json', 'print one JSON object')
     .option('--junit <file>', 'write a JUnit XML report')
     .addHelpText('after', examples([
-      'onepush check http://localhost:3000/webhooks/onepush --secret "$ONEPUSH_WEBHOOK_SECRET"',
+      'onepush check http://localhost:3000/webhooks/onepush',
       'onepush check 3000 --junit onepush-check.xml --strict',
       'onepush check :3000 --only unsigned,wrong-signature,tampered',
       'onepush check localhost:3000 --skip latency --json | jq .summary',
     ]) + '\nCases: 1 valid-events, 2 unsigned, 3 wrong-signature, 4 tampered, 5 duplicate, 6 unknown-type, 7 out-of-order,\n8 latency, 9 large-payload, 10 non-compact. Without a secret, 2–4 and 10 are skipped.\nExit codes: 0 nothing failed (warnings allowed; --strict: none), 1 a case failed, 2 could not run or reach the URL.\n')
     .action((url, opts) => setRun(async (ctx) => (await import('./commands/check.js')).run(url, opts, ctx)));
+
+  program
+    .command('secret')
+    .description('print a new random webhook secret (whsec_…)')
+    .option('--env', 'print it as a .env line: ONEPUSH_WEBHOOK_SECRET=whsec_…')
+    .option('--json', 'print a JSON object')
+    .addHelpText('after', examples(['onepush secret', 'onepush secret --env >> .env']) + '\nonepush reads ONEPUSH_WEBHOOK_SECRET from .env in the current folder when the environment has none.\n')
+    .action((opts) => setRun(async (ctx) => (await import('./commands/secret.js')).run(opts, ctx)));
 
   program
     .command('events')

@@ -34,11 +34,13 @@ export {
   type DeliverOptions,
   type DeliveryResult,
 } from './adapters/delivery.js';
+export { CaptureLogError } from './adapters/capture-store.js';
 export { replay, type ReplayOptions, type ReplayOutcome, type ReplayDelivery, type ReplayNote } from './adapters/replayer.js';
 export { type Summary } from './core/report.js';
 export {
   startListener,
   isLoopback,
+  ForwardLoopError,
   type Listener,
   type ListenerOptions,
   type ListenEvent,

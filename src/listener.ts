@@ -66,6 +66,8 @@ export interface ListenSummary {
   /** Events still waiting to be forwarded. */
   queued: number;
   queued_ids: string[];
+  /** Events given up after --max-attempts (set aside; counted in forward_failed too). */
+  given_up_ids: string[];
   save: string | null;
   /** Errors thrown by the onEvent/onForward callbacks (contained; the requests were answered). */
   callback_errors: number;
@@ -107,6 +109,10 @@ export interface ListenerOptions {
   onForward?: (result: ForwardResult) => void;
   /** Per-attempt forwarding timeout (default 5000 ms) and retry delays (1 s doubling to 10 s). */
   forwardTimeoutMs?: number;
+  /** Attempts of one event before it is given up and set aside, so the queue moves on (default: no limit). */
+  maxAttempts?: number;
+  /** Trust any TLS certificate of the forward target (a self-signed local https app). */
+  insecure?: boolean;
   retryBaseMs?: number;
   retryMaxMs?: number;
   /** user-agent of forwarded requests (default `onepush-cli`). */
@@ -269,6 +275,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     forward_failed: 0,
     queued: 0,
     queued_ids: [],
+    given_up_ids: [],
     save: store.path,
     callback_errors: 0,
     duration_ms: 0,
@@ -288,7 +295,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   if (forwardUrl) {
     // undici only when forwarding: `import { sign } from 'onepush-cli'` should not pay for it.
     const { createHttpClient } = await import('./adapters/http-client.js');
-    client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: 1 });
+    client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: 1, ...(options.insecure ? { insecure: true } : {}) });
     // The queue holds where each body is, not the body: the capture log has it already; without one, a spool.
     let bodies: BodySource;
     if (store.path !== null) {
@@ -313,6 +320,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       ...(options.forwardTimeoutMs === undefined ? {} : { timeoutMs: options.forwardTimeoutMs }),
       ...(options.retryBaseMs === undefined ? {} : { baseDelayMs: options.retryBaseMs }),
       ...(options.retryMaxMs === undefined ? {} : { maxDelayMs: options.retryMaxMs }),
+      ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
     });
   }
   let seq = 0;
@@ -403,8 +411,9 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     summary.forward_failed = forwarder?.failed ?? 0;
     summary.queued = forwarder?.queued ?? 0;
     summary.queued_ids = forwarder?.queuedIds() ?? [];
+    summary.given_up_ids = [...(forwarder?.givenUp ?? [])];
     summary.duration_ms = Math.round(performance.now() - started);
-    return { ...summary, queued_ids: [...summary.queued_ids] };
+    return { ...summary, queued_ids: [...summary.queued_ids], given_up_ids: [...summary.given_up_ids] };
   };
   let closing: Promise<ListenSummary> | undefined;
   return {

@@ -235,13 +235,26 @@ describe('verify', () => {
       const human = await v([log, '--secret', SECRET]);
       assert.match(human.stdout, /\n- skipped .*:2 — the body was not captured \(answered 413\)\n$/);
     });
-    test('only refused captures → 2, nothing to verify', async () => {
+    // Nothing to do is exit 1 in every command, as grep's (the README's exit-code table).
+    const assertNothing = (r: { code: number | null; stderr: string }, message: RegExp): void => {
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`^onepush: ${message.source}`));
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    };
+    test('only refused captures → 1, nothing to verify', async () => {
       const r = await v([file('only413.ndjson', refused), '--secret', SECRET]);
-      assertUsage(r, /nothing to verify: no capture in the input has a body/, r.stdout);
+      assertNothing(r, /nothing to verify: no capture in the input has a body/);
       assert.match(r.stdout, /^- skipped /);
     });
-    test('an empty log → 2', async () => assertUsage(await v([file('empty.ndjson', ''), '--secret', SECRET]), /is empty: nothing to verify/));
-    test('empty stdin → 2', async () => assertUsage(await v(['--secret', SECRET]), /stdin is empty/));
+    test('an empty log → 1', async () => assertNothing(await v([file('empty.ndjson', ''), '--secret', SECRET]), /nothing to verify: .* is empty/));
+    test('empty stdin → 1', async () => assertNothing(await v(['--secret', SECRET]), /nothing to verify: stdin is empty/));
+    test('--id that matches no capture → 1; --id and --last pick captures', async () => {
+      const log = file('two.ndjson', capture(BODY, GOOD) + capture(BODY, 'f'.repeat(64)));
+      assertNothing(await v([log, '--secret', SECRET, '--id', 'evt_nope']), /nothing to verify: no capture matched --id evt_nope/);
+      const last = await v([log, '--secret', SECRET, '--last', '1', '--json']);
+      assert.equal(last.code, 1);
+      assert.deepEqual(JSON.parse(last.stdout).results.map((x: { line: number }) => x.line), [2]);
+    });
   });
 });
 

@@ -24,7 +24,7 @@ describe('delivery engine (library deliver)', () => {
     });
     try {
       const r = await deliver({ url: app.url, body: '{"id":"evt_1"}' }, { retries: 2, backoffMs: 5 });
-      assert.deepEqual({ ...r, latencyMs: 0 }, { status: 201, ok: true, attempts: 3, latencyMs: 0, response: 'created', error: null, reason: null });
+      assert.deepEqual({ ...r, latencyMs: 0 }, { status: 201, ok: true, attempts: 3, latencyMs: 0, response: 'created', body: '\n  created  \nmore', error: null, reason: null });
       assert.equal(app.received[0]!.headers['content-type'], 'application/json');
       n = 0;
       const f = await deliver({ url: app.url, body: '{}' }, { retries: 1, backoffMs: 5 });

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import type { ForwardResult } from '../src/adapters/forwarder.js';
 import { splitLines, type Line } from '../src/adapters/lines.js';
 import { outputRenderer, type OutputItem, type OutputSettings } from '../src/commands/listen-output.js';
-import { bannerLines, eventJson, eventLines, forwardLine, summaryLines, utcClock } from '../src/commands/listen-render.js';
+import { bannerLines, responseLines, eventJson, eventLines, forwardLine, summaryLines, utcClock } from '../src/commands/listen-render.js';
 import { captureBody, CaptureError, decodeCapture, encodeCapture, type CaptureInput } from '../src/core/capture.js';
 import { cell, escapeControls, jsonSafe, shellArg, terminalSafe } from '../src/core/display.js';
 import { isOnepushError } from '../src/core/errors.js';
@@ -370,13 +370,14 @@ const forwardResultArb: fc.Arbitrary<ForwardResult> = fc.record({
   type: fc.option(hostileText, { nil: null }),
   url: hostileText,
   attempt: fc.nat({ max: 1000 }),
-  outcome: fc.constantFrom('delivered' as const, 'retrying' as const, 'rejected' as const),
+  outcome: fc.constantFrom('delivered' as const, 'retrying' as const, 'rejected' as const, 'given_up' as const),
   status: fc.option(fc.integer({ min: 100, max: 599 }), { nil: null }),
   latency_ms: fc.nat({ max: 1e7 }),
   error: fc.option(hostileText, { nil: null }),
   message: fc.option(hostileText, { nil: null }),
   retry_in_ms: fc.option(fc.nat({ max: 1e9 }), { nil: null }),
   queued: fc.nat({ max: 1e6 }),
+  response: hostileText,
 });
 
 const savePath = fc.oneof(fc.constant('.onepush/events.ndjson'), fc.constant('/tmp/it is here.ndjson'), hostileText);
@@ -393,6 +394,7 @@ const summaryArb: fc.Arbitrary<ListenSummary> = fc.record({
   forwarded: fc.nat(),
   forward_failed: fc.nat(),
   queued: fc.nat({ max: 12 }),
+  given_up_ids: fc.array(hostileText, { maxLength: 3 }),
   queued_ids: fc.array(fc.oneof(hostileText, hostileText.map((s) => `#${s}`)), { maxLength: 8 }),
   save: fc.option(savePath, { nil: null }),
   callback_errors: fc.nat(),
@@ -973,7 +975,9 @@ describe('listen renderers', () => {
 
   test('forwardLine: no control character from the app answer, error or id', () => {
     fc.assert(
-      fc.property(forwardResultArb, (r) => checkLines((c) => [forwardLine(r, c)], 'forwardLine')),
+      fc.property(forwardResultArb, fc.boolean(), savePath, hostileText, fc.integer({ min: 0, max: 400 }), (r, signed, save, to, width) =>
+        checkLines((c) => [forwardLine(r, c), forwardLine(r, c, { signed, save, forwardTo: to, width, maxAttempts: 3 }), ...responseLines(r.response, c)], 'forwardLine'),
+      ),
       runs(2),
     );
   });

@@ -826,3 +826,36 @@ describe('16. the spool of --no-save', () => {
     spool.close();
   });
 });
+
+describe('16. what the forward queue holds in memory', () => {
+  test('40 events of 1 MB waiting for an app that is down: their bodies are not held (references to the capture log)', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    // Backing stores of collected buffers are freed after the collection: a turn of the loop, then once more.
+    const gc = async (): Promise<void> => {
+      collect();
+      await new Promise((resolve) => setImmediate(resolve));
+      collect();
+    };
+    const port = await freePort();
+    const listener = await startListener({ port: 0, save: tmp('queue.ndjson'), forwardTo: `http://127.0.0.1:${port}/x`, maxBody: 2 * 1024 * 1024, retryBaseMs: 60_000, retryMaxMs: 60_000 });
+    try {
+      await gc();
+      const before = process.memoryUsage().arrayBuffers;
+      for (let i = 0; i < 40; i++) {
+        const body = JSON.stringify({ ...fixture('email.sent', `evt_mem_${i}`), pad: 'm'.repeat(1024 * 1024) });
+        assert.equal((await post(listener.url, body)).status, 200);
+      }
+      assert.equal(listener.summary().queued, 40);
+      await gc();
+      const held = process.memoryUsage().arrayBuffers - before;
+      // Before: every body stayed in the queue (40 MB and more).
+      assert.ok(held < 12 * 1024 * 1024, `${Math.round(held / 1024 / 1024)} MiB of buffers held for 40 queued 1-MB events`);
+    } finally {
+      const summary = await listener.close();
+      assert.equal(summary.queued, 40);
+    }
+  });
+});

@@ -18,7 +18,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('library (dist/index.js)', () => {
   test('exports what README documents', () => {
-    for (const name of ['sign', 'verify', 'explain', 'buildSample', 'makeId', 'encodeCapture', 'decodeCapture', 'captureBody', 'CaptureError', 'validateEvent', 'asFixture', 'resolveTarget']) {
+    for (const name of ['sign', 'verify', 'explain', 'buildSample', 'makeId', 'encodeCapture', 'decodeCapture', 'captureBody', 'CaptureError', 'validateEvent', 'asFixture', 'resolveTarget', 'CaptureLogError', 'ForwardLoopError']) {
       assert.equal(typeof (lib as Record<string, unknown>)[name], 'function', name);
     }
     assert.equal(lib.EVENT_TYPES.length, 7);

@@ -42,7 +42,7 @@ function renderAll(): string {
   const broken = JSON.parse(bounced);
   broken.data.bounce.type = 'medium';
   lines.push(...eventLines(event(12, JSON.stringify(broken), undefined, undefined), plain));
-  const f = { kind: 'forward', seq: 5, id: 'evt_01JD8Q4Z7X2K9V3M5N6P7R8S9T', type: 'email.bounced', url: 'http://localhost:3000/webhooks/onepush', attempt: 1, latency_ms: 8, error: null } as const;
+  const f = { kind: 'forward', seq: 5, id: 'evt_01JD8Q4Z7X2K9V3M5N6P7R8S9T', type: 'email.bounced', url: 'http://localhost:3000/webhooks/onepush', attempt: 1, latency_ms: 8, error: null, response: '' } as const;
   lines.push(forwardLine({ ...f, outcome: 'delivered', status: 200, message: null, retry_in_ms: null, queued: 0 }, c));
   lines.push(forwardLine({ ...f, outcome: 'retrying', status: 500, message: 'TypeError: x is undefined', retry_in_ms: 1000, queued: 1 }, c));
   lines.push(forwardLine({ ...f, attempt: 2, outcome: 'retrying', status: null, error: 'ECONNREFUSED', message: 'connection refused — is your app running on port 3000?', retry_in_ms: 2000, queued: 2 }, c));
@@ -50,7 +50,7 @@ function renderAll(): string {
   lines.push('');
   lines.push(
     ...summaryLines(
-      { kind: 'summary', received: 12, accepted: 10, valid: 0, invalid: 1, unverified: 10, rejected: 1, duplicates: 1, forwarded: 8, forward_failed: 1, queued: 2, queued_ids: ['evt_a', 'evt_b'], save: '.onepush/events.ndjson', callback_errors: 0, duration_ms: 72_000 },
+      { kind: 'summary', received: 12, accepted: 10, valid: 0, invalid: 1, unverified: 10, rejected: 1, duplicates: 1, forwarded: 8, forward_failed: 1, queued: 2, queued_ids: ['evt_a', 'evt_b'], given_up_ids: [], save: '.onepush/events.ndjson', callback_errors: 0, duration_ms: 72_000 },
       'http://localhost:3000/webhooks/onepush',
       c,
     ),

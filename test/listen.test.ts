@@ -111,7 +111,7 @@ describe('onepush listen --json', () => {
     assert.equal(summary?.kind, 'summary');
     assert.deepEqual(
       { ...summary, duration_ms: 0 },
-      { kind: 'summary', received: 8, accepted: 2, valid: 2, invalid: 2, unverified: 0, rejected: 4, duplicates: 1, forwarded: 0, forward_failed: 0, queued: 0, queued_ids: [], save, callback_errors: 0, duration_ms: 0, not_shown: 0 },
+      { kind: 'summary', received: 8, accepted: 2, valid: 2, invalid: 2, unverified: 0, rejected: 4, duplicates: 1, forwarded: 0, forward_failed: 0, queued: 0, queued_ids: [], given_up_ids: [], save, callback_errors: 0, duration_ms: 0, not_shown: 0 },
     );
 
     const saved = captures(save);

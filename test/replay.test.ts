@@ -126,7 +126,7 @@ describe('onepush replay', () => {
       assert.equal(out.length, 7);
       const deliveries = out.slice(0, 6);
       deliveries.forEach((d, i) => {
-        assert.deepEqual(Object.keys(d), ['kind', 'n', 'source', 'line', 'id', 'type', 'status', 'ok', 'attempts', 'latency_ms', 'response', 'error']);
+        assert.deepEqual(Object.keys(d), ['kind', 'n', 'source', 'line', 'id', 'type', 'status', 'ok', 'attempts', 'latency_ms', 'response', 'response_json', 'message', 'error']);
         assert.equal(d.n, i + 1);
         assert.equal(d.line, i + 1);
         assert.equal(d.source, log);
@@ -183,7 +183,13 @@ describe('onepush replay', () => {
       assert.deepEqual(await sel('--since', '1d'), ['evt_1', 'evt_2', 'evt_3', 'evt_4', 'evt_5', 'evt_6']);
       assert.deepEqual(await sel('--since', SIX[3]!.at.toISOString()), ['evt_4', 'evt_5', 'evt_6']);
       assert.deepEqual(await sel('--id', 'evt_2', '--id', 'evt_6'), ['evt_2', 'evt_6']);
-      assert.deepEqual(await sel('--id', 'evt_nope'), []);
+      // Nothing to do is exit 1 in every command (as grep's), with a line saying so.
+      const none = await runCli(['replay', log, '--to', app.url, '--secret', OTHER, '--id', 'evt_nope']);
+      assert.equal(none.code, 1, none.stderr);
+      assert.match(none.stderr, /replay: nothing to replay: no event matched the selection/);
+      const empty = join(dir, 'empty.ndjson');
+      writeFileSync(empty, '');
+      assert.equal((await runCli(['replay', empty, '--to', app.url])).code, 1, 'an empty log: nothing to do');
       const bad = await runCli(['replay', log, '--to', app.url, '--since', 'yesterday']);
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /--since "yesterday" is neither an ISO time nor a duration/);

@@ -64,7 +64,7 @@ describe('onepush trigger', () => {
       const out = lines(r);
       assert.equal(out.length, 7);
       for (const d of out) {
-        assert.deepEqual(Object.keys(d), ['kind', 'type', 'id', 'url', 'status', 'ok', 'attempts', 'latency_ms', 'response', 'error']);
+        assert.deepEqual(Object.keys(d), ['kind', 'type', 'id', 'url', 'status', 'ok', 'attempts', 'latency_ms', 'response', 'response_json', 'message', 'error']);
         assert.equal(d.kind, 'delivery');
         assert.equal(d.status, 200);
         assert.equal(d.ok, true);

@@ -15,8 +15,10 @@ export interface DeliveryResult {
   attempts: number;
   /** Latency of the last attempt, in ms. */
   latencyMs: number;
-  /** The first line of the last response body ('' on a network error). */
+  /** The useful line of the last response body ('' on a network error): see usefulLine. */
   response: string;
+  /** The last response body as received (its first 64 KiB; '' on a network error). */
+  body: string;
   /** The network error in words, or null. */
   error: string | null;
   /** Why it failed, for summaries: the status (`503`) or the network code (`ECONNREFUSED`, `TIMEOUT`); null when ok. */
@@ -36,13 +38,24 @@ export interface RetryOptions {
   signal?: AbortSignal;
 }
 
+/** Network errors that another try cannot mend: a certificate that is not trusted, a cancelled request. */
+const FINAL_ERRORS = new Set([
+  'ABORTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+]);
+
 /**
- * Whether an attempt's result is worth another try: network errors, timeouts, 5xx, 429; not 508 (a listener that
- * saw the event come round to it: a forwarding loop, which another try cannot mend). The one retry policy of
- * `trigger`, `replay` and `listen --forward-to`.
+ * Whether an attempt's result is worth another try: network errors (not a TLS certificate that is not trusted),
+ * timeouts, 5xx, 429; not 508 (a listener that saw the event come round to it: a forwarding loop, which another try
+ * cannot mend). The one retry policy of `trigger`, `replay` and `listen --forward-to`.
  */
-export function isRetryable(r: SendResult): boolean {
-  if (r.status === undefined) return r.errorCode !== 'ABORTED';
+export function isRetryable(r: Pick<SendResult, 'status' | 'errorCode'>): boolean {
+  if (r.status === undefined) return !FINAL_ERRORS.has(r.errorCode ?? '');
   return (r.status >= 500 && r.status !== 508) || r.status === 429;
 }
 
@@ -75,6 +88,7 @@ function toResult(r: SendResult, attempts: number): DeliveryResult {
     attempts,
     latencyMs: r.latencyMs,
     response: network ? '' : r.firstLine,
+    body: r.body,
     error: network ? r.firstLine : null,
     reason: ok ? null : network ? (r.errorCode ?? 'ERROR') : String(r.status),
   };

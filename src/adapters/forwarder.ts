@@ -41,14 +41,21 @@ export interface ForwardResult {
   type: string | null;
   url: string;
   attempt: number;
-  outcome: 'delivered' | 'retrying' | 'rejected';
+  /**
+   * delivered (2xx); retrying (a network error, a timeout, 5xx or 429: tried again after `retry_in_ms`); rejected (a
+   * 3xx/4xx, or an error that another try cannot mend, such as a TLS certificate not trusted); given_up (still
+   * failing after --max-attempts: set aside, the queue moves on).
+   */
+  outcome: 'delivered' | 'retrying' | 'rejected' | 'given_up';
   /** The app's HTTP status; null on a network error or a timeout. */
   status: number | null;
   latency_ms: number;
   /** A stable network error code (ECONNREFUSED, TIMEOUT, …), or null. */
   error: string | null;
-  /** The first line of the app's answer on a non-2xx, or the network error in words; null on a 2xx. */
+  /** The useful line of the app's answer on a non-2xx (an HTML error page's error), or the network error in words; null on a 2xx. */
   message: string | null;
+  /** The app's answer as received (its first 64 KiB); '' when none came. */
+  response: string;
   retry_in_ms: number | null;
   /** Events waiting after this attempt (including this one when it is retried). */
   queued: number;
@@ -70,6 +77,8 @@ export interface ForwarderOptions {
   /** First retry delay (1 s) and its cap (10 s). */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** Attempts of one event before it is given up and set aside (default: no limit). */
+  maxAttempts?: number;
 }
 
 /** The in-order forwarding queue. */
@@ -82,6 +91,8 @@ export class Forwarder {
   private idle: Promise<void> = Promise.resolve();
   delivered = 0;
   failed = 0;
+  /** Ids (or `#seq`) of the events given up after maxAttempts. */
+  readonly givenUp: string[] = [];
 
   constructor(private readonly options: ForwarderOptions) {}
 
@@ -140,6 +151,7 @@ export class Forwarder {
     const base = this.options.baseDelayMs ?? 1000;
     const max = this.options.maxDelayMs ?? 10_000;
     const timeoutMs = this.options.timeoutMs ?? 5000;
+    const maxAttempts = this.options.maxAttempts ?? Number.POSITIVE_INFINITY;
     try {
       while (!this.stopped) {
         const item = this.queue[0];
@@ -165,7 +177,8 @@ export class Forwarder {
           const r = await client.send({ url, headers, body }, { timeoutMs, signal: this.abort.signal });
           if (this.stopped) return;
           const status = r.status ?? null;
-          const transient = isRetryable(r);
+          const retryable = isRetryable(r);
+          const transient = retryable && attempt < maxAttempts;
           const ok = status !== null && status >= 200 && status < 300;
           let delay: number | null = null;
           if (transient) {
@@ -176,6 +189,7 @@ export class Forwarder {
             bodies.release(item.ref);
             if (ok) this.delivered++;
             else this.failed++;
+            if (retryable && !ok) this.givenUp.push(item.id ?? `#${item.seq}`);
           }
           this.report({
             kind: 'forward',
@@ -184,11 +198,12 @@ export class Forwarder {
             type: item.type,
             url: this.options.displayUrl,
             attempt,
-            outcome: ok ? 'delivered' : transient ? 'retrying' : 'rejected',
+            outcome: ok ? 'delivered' : transient ? 'retrying' : retryable ? 'given_up' : 'rejected',
             status,
             latency_ms: Math.round(r.latencyMs),
             error: r.errorCode ?? null,
             message: ok ? null : r.firstLine,
+            response: r.body,
             retry_in_ms: delay,
             queued: this.queue.length,
           });

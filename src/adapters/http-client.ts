@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import type { Agent as UndiciAgent } from 'undici';
 import { timerMs } from '../core/limits.js';
+import { usefulLine } from '../core/response.js';
 
 /**
  * undici's Agent alone: `require('undici')` loads fetch, WebSocket, caches and more (~60 ms of a cold `trigger`);
@@ -33,8 +34,13 @@ export interface SendResult {
   /** The HTTP status, undefined when no response came. */
   status: number | undefined;
   latencyMs: number;
-  /** The first line of the response body (at most 200 characters), or the network error in words. */
+  /**
+   * The useful line of the response body (at most 200 characters: the first line, or the error of an HTML error
+   * page), or the network error in words.
+   */
   firstLine: string;
+  /** The response body as received (its first 64 KiB), '' when no response came. */
+  body: string;
   /** Set for a network error or a timeout: a stable code (ECONNREFUSED, TIMEOUT, ECONNRESET, …). */
   errorCode?: string;
   /** From a Retry-After header, in ms. */
@@ -46,6 +52,8 @@ export interface ClientOptions {
   userAgent: string;
   /** Connections per origin. */
   connections?: number;
+  /** Trust any TLS certificate (a self-signed one of a local https app): `--insecure`. */
+  insecure?: boolean;
 }
 
 export interface SendOptions {
@@ -80,7 +88,10 @@ export function describeNetworkError(error: unknown, url: URL, timeoutMs: number
   }
   switch (code) {
     case 'ECONNREFUSED':
-      return { code, message: `connection refused — is your app running on port ${port}?` };
+      return {
+        code,
+        message: port === '4242' ? 'connection refused — is onepush listen running? (4242 is its port)' : `connection refused — is your app running on port ${port}?`,
+      };
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return { code, message: `host not found: ${url.hostname}` };
@@ -99,18 +110,14 @@ export function describeNetworkError(error: unknown, url: URL, timeoutMs: number
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-      return { code, message: `TLS certificate not trusted (${code})` };
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'CERT_HAS_EXPIRED':
+      return { code, message: `TLS certificate not trusted (${code}): pass --insecure, or trust its CA with NODE_EXTRA_CA_CERTS=ca.pem` };
     default:
       return { code, message: e.cause?.message ?? e.message ?? String(error) };
   }
 }
 
-/** The first non-blank line of a text, trimmed, at most 200 characters. */
-function firstLineOf(text: string): string {
-  if (text === '') return '';
-  const first = (text.split(/\r?\n/).find((l) => l.trim() !== '') ?? '').trim();
-  return first.length > 200 ? `${first.slice(0, 199)}…` : first;
-}
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
@@ -187,7 +194,7 @@ export function createHttpClient(options: ClientOptions): HttpClient {
   const agent = new Agent({
     keepAliveTimeout: 10_000,
     connections: options.connections ?? null,
-    connect: { autoSelectFamily: true, autoSelectFamilyAttemptTimeout: 100, lookup: localhostLookup },
+    connect: { autoSelectFamily: true, autoSelectFamilyAttemptTimeout: 100, lookup: localhostLookup, ...(options.insecure ? { rejectUnauthorized: false } : {}) },
   });
   return {
     send(req, { timeoutMs, signal }) {
@@ -211,7 +218,7 @@ export function createHttpClient(options: ClientOptions): HttpClient {
         };
         const fail = (error: unknown): void => {
           const { code, message } = describeNetworkError(error, req.url, timeoutMs);
-          finish({ status: undefined, latencyMs: performance.now() - started, firstLine: message, errorCode: code });
+          finish({ status: undefined, latencyMs: performance.now() - started, firstLine: message, body: '', errorCode: code });
         };
         const aborted = (): Error => Object.assign(new Error('cancelled'), { code: 'AbortError' });
         function onAbort(): void {
@@ -258,7 +265,7 @@ export function createHttpClient(options: ClientOptions): HttpClient {
               },
               onResponseEnd() {
                 const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
-                const result: SendResult = { status, latencyMs: performance.now() - started, firstLine: firstLineOf(text) };
+                const result: SendResult = { status, latencyMs: performance.now() - started, firstLine: usefulLine(text), body: text };
                 if (retryAfter !== undefined) {
                   const ms = parseRetryAfter(retryAfter, Date.now());
                   if (ms !== undefined) result.retryAfterMs = ms;

@@ -8,6 +8,7 @@ import { resolveTarget, DEFAULT_TARGET } from '../core/target.js';
 import { deliverAll, type DeliveryResult } from './delivery.js';
 import { createHttpClient } from './http-client.js';
 import { expandSources, readSources, type SourceEvent } from './sources.js';
+import { jsonOf } from '../core/response.js';
 
 // `replay` as a function (the command and the library's `replay` both call it): sources → selection → signing →
 // the delivery engine, streamed so memory stays flat.
@@ -25,7 +26,12 @@ export interface ReplayDelivery {
   ok: boolean;
   attempts: number;
   latency_ms: number;
+  /** The response body as received (its first 64 KiB). */
   response: string;
+  /** The body parsed, when it is JSON; else null. */
+  response_json: unknown;
+  /** The useful line of the response (an HTML error page's error), '' when none came. */
+  message: string;
   error: string | null;
 }
 
@@ -59,6 +65,8 @@ export interface ReplayOptions {
   cwd?: string;
   stdin?: NodeJS.ReadableStream;
   userAgent?: string;
+  /** Trust any TLS certificate of the target. */
+  insecure?: boolean;
   /** Called once the options and sources are checked, before anything is read or sent. */
   onStart?: () => void;
   onDelivery?: (d: ReplayDelivery) => void;
@@ -132,7 +140,7 @@ export async function replay(sources: readonly string[], options: ReplayOptions 
   }
 
   const concurrency = options.concurrency ?? 1;
-  const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: concurrency });
+  const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: concurrency, ...(options.insecure ? { insecure: true } : {}) });
   const freshId = options.freshId ? () => makeId('evt', Date.now(), randomBytes(10)) : undefined;
   const signing = {
     ...(options.secret !== undefined ? { secret: options.secret } : {}),
@@ -168,7 +176,9 @@ export async function replay(sources: readonly string[], options: ReplayOptions 
           ok: result.ok,
           attempts: result.attempts,
           latency_ms: Math.round(result.latencyMs * 10) / 10,
-          response: result.response,
+          response: result.body,
+          response_json: jsonOf(result.body),
+          message: result.response,
           error: result.error,
         });
         options.onProgress?.(builder.counts());

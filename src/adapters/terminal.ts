@@ -49,6 +49,8 @@ export interface Output {
   readonly errIsTTY: boolean;
   /** The colour level of stdout (what `c` uses). */
   readonly level: ColorLevel;
+  /** How wide a line of stdout may be: the terminal's width, or 160 when it has none (a pipe, a file). */
+  readonly width: number;
   /** The file descriptor of stdout when it is the process's own (another thread may write to it), else undefined. */
   readonly fd: number | undefined;
   /** One line of results on stdout (control characters from outside are escaped: see terminalSafe). */
@@ -78,6 +80,9 @@ export interface OutputOptions {
 
 const NO_SPINNER: Spinner = { text() {}, stop() {} };
 
+/** The width lines are cut to when stdout is not a terminal (a fixed one, so output does not depend on who runs it). */
+const PIPE_WIDTH = 160;
+
 /** How often a terminal without a width gets a progress line. */
 const PLAIN_PROGRESS_MS = 5000;
 
@@ -93,6 +98,7 @@ export function createOutput({ stdout, stderr, env, stdoutFd }: OutputOptions): 
     isTTY: stdout.isTTY === true,
     errIsTTY,
     level,
+    width: stdout.isTTY === true && typeof stdout.columns === 'number' && stdout.columns > 0 ? stdout.columns : PIPE_WIDTH,
     fd: stdoutFd,
     // The last guard before the terminal: whatever a renderer missed, no control character from outside gets out.
     out: (line) => void stdout.write(`${terminalSafe(line, level > 0)}\n`),

@@ -24,6 +24,10 @@ export interface OutputSettings {
   localTime: boolean;
   /** The capture log, for the `--explain` hint of a 401. */
   save: string | null;
+  /** The widest a shown field may make a line (the terminal's width, or a fixed one in a pipe). */
+  width?: number;
+  /** The secret was given with --secret (the 401 hint then says to pass it; from the environment or .env it need not). */
+  secretFlag?: boolean;
 }
 
 /** A ListenEvent without its parsed payload and schema checks (made again on the other side from `payloadText`). */
@@ -95,7 +99,14 @@ export function outputRenderer(s: OutputSettings): (items: OutputItem[]) => stri
  * Never throws: an item that cannot be shown is said so.
  */
 export function itemRenderer(s: OutputSettings): (item: OutputItem) => string[] {
-  const render: RenderOptions = { c: new Chalk({ level: s.level }), clock: s.localTime ? localClock : (d) => d.toISOString(), verbose: s.verbose, save: s.save };
+  const render: RenderOptions = {
+    c: new Chalk({ level: s.level }),
+    clock: s.localTime ? localClock : (d) => d.toISOString(),
+    verbose: s.verbose,
+    save: s.save,
+    ...(s.width === undefined ? {} : { width: s.width }),
+    secretFlag: s.secretFlag === true,
+  };
   const colour = s.level > 0 && !s.json;
   return (item) => {
     try {

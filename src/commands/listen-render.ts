@@ -15,6 +15,10 @@ export interface RenderOptions {
   verbose: boolean;
   /** The capture log, for the `onepush verify … --explain` hint of a 401 (null: not saved). */
   save?: string | null;
+  /** The widest a shown field may make a line (default 160); --verbose still shows the whole payload. */
+  width?: number;
+  /** The secret was given with --secret: the 401 hint then says to pass it to verify too. */
+  secretFlag?: boolean;
 }
 
 /** Local wall-clock time, HH:MM:SS. */
@@ -39,6 +43,8 @@ export interface BannerInfo {
   url: string;
   host: string;
   secretMask: string | null;
+  /** Where the secret came from: --secret, the environment, or .env. */
+  secretFrom?: string | null;
   save: string | null;
   forwardTo: string | null;
   events: string | null;
@@ -50,8 +56,8 @@ export function bannerLines(b: BannerInfo, c: ChalkInstance): string[] {
   const row = (label: string, value: string): string => `  ${c.dim(label.padEnd(12))} ${value}`;
   const lines = [
     `${c.bold('onepush listen')} ${c.dim(cell(b.version))}`,
-    row('Webhook URL', c.cyan(cell(b.url))),
-    row('Signatures', b.secretMask === null ? c.yellow('not checked — no secret (--secret or ONEPUSH_WEBHOOK_SECRET)') : `checked ${c.dim(`(secret ${cell(b.secretMask)})`)}`),
+    row('Webhook URL', `${c.cyan(cell(b.url))} ${c.dim('(any path works)')}`),
+    row('Signatures', b.secretMask === null ? c.yellow('not checked — no secret (--secret, ONEPUSH_WEBHOOK_SECRET, or .env)') : `checked ${c.dim(`(secret ${cell(b.secretMask)}${b.secretFrom ? `, from ${b.secretFrom}` : ''})`)}`),
     row('Captures', b.save === null ? c.dim('off (--no-save)') : cell(b.save)),
     row('Forwarding', b.forwardTo === null ? c.dim('off (--forward-to 3000 sends events to your app)') : cell(b.forwardTo)),
   ];
@@ -147,23 +153,32 @@ export function eventLines(ev: ListenEvent, o: RenderOptions): string[] {
   const mark = ev.verified === true ? c.green('✔') : ev.verified === false ? c.red('✘') : c.dim('-');
   const status = ev.status === 200 ? c.green(String(ev.status)) : c.red(String(ev.status));
   const main = [time, colourType(ev.type, c)];
-  if (ev.type === null && ev.id === null) main.push(c.dim(cell(`${ev.method} ${ev.path}`, 200).padEnd(ID_WIDTH + TO_WIDTH + 2)));
+  const width = o.width ?? 160;
+  if (ev.type === null && ev.id === null) main.push(c.dim(cell(`${ev.method} ${ev.path}`, 60).padEnd(ID_WIDTH + TO_WIDTH + 2)));
   else {
-    main.push(ev.id === null ? c.dim('(no id)'.padEnd(ID_WIDTH)) : cell(ev.id, 100).padEnd(ID_WIDTH));
-    main.push(cell(recipient(ev.payload), 100).padEnd(TO_WIDTH));
+    main.push(ev.id === null ? c.dim('(no id)'.padEnd(ID_WIDTH)) : cell(ev.id, 60).padEnd(ID_WIDTH));
+    main.push(cell(recipient(ev.payload), 40).padEnd(TO_WIDTH));
   }
   main.push(`${mark} ${status}`);
-  if (ev.status !== 200 && ev.reason !== null) main.push(c.red(cell(ev.reason, 300)));
+  if (ev.status !== 200 && ev.reason !== null) main.push(c.red(cell(ev.reason, Math.max(40, width - 90))));
   if (ev.duplicate && ev.first_seen_at !== null) {
     main.push(c.yellow(`duplicate of an event seen ${ago(Date.parse(ev.received_at) - Date.parse(ev.first_seen_at))} ago`));
   }
   const lines = [`${main[0]} ${main.slice(1).join('  ')}`];
   const info = ev.status === 200 ? detail(ev.payload) : '';
-  if (info !== '') lines.push(`${INDENT}${info}`);
+  // Cut to the width, saying what was cut; --verbose shows the whole payload below.
+  if (info !== '') lines.push(`${INDENT}${cell(info, Math.max(40, width - INDENT.length))}`);
   if (ev.status === 200 && !ev.known_type) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow(ev.type === null ? 'no "type" field' : `unknown event type ${cell(ev.type, 100)}`)} ${c.dim('(accepted; see onepush events)')}`);
   for (const issue of ev.schema_issues) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow(`schema: ${cell(issue.path, 200)}`)} ${cell(issue.message, 300)}`);
   if (ev.status === 200 && ev.known_type && ev.id === null) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow('no "id" field')}`);
-  if (ev.status === 401 && o.save) lines.push(`${INDENT}${c.dim(`find the cause: onepush verify ${shellArg(o.save)} --explain`)}`);
+  if (ev.status === 401 && o.save) {
+    // A command that works as printed, for this one capture: the secret comes from the same place as listen's
+    // (the environment or .env), or has to be passed again when it was given with --secret.
+    const which = ev.id === null ? '--last 1' : `--id ${shellArg(ev.id)}`;
+    const file = ` ${shellArg(o.save)}`;
+    const secret = o.secretFlag ? ' --secret <the secret given to listen>' : '';
+    lines.push(`${INDENT}${c.dim(`find the cause: onepush verify${file} ${which} --explain${secret}`)}`);
+  }
   if (o.verbose) {
     for (const [name, value] of Object.entries(ev.headers)) {
       lines.push(`${INDENT}${c.dim(`${cell(name)}:`)} ${cell(Array.isArray(value) ? value.join(', ') : (value ?? ''))}`);
@@ -187,17 +202,66 @@ export function colourJson(json: string, c: ChalkInstance): string {
   });
 }
 
-/** The line of a forwarding attempt. */
-export function forwardLine(r: ForwardResult, c: ChalkInstance): string {
-  const who = `${INDENT}${c.dim('↳')} ${r.id === null ? `#${r.seq}` : cell(r.id, 100)} ${c.dim('→')} app`;
+/** The app's whole answer, for --verbose: each line escaped and indented under its forward line. */
+export function responseLines(response: string, c: ChalkInstance): string[] {
+  if (response === '') return [];
+  const lines = response.replace(/\r\n/g, '\n').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return [`${INDENT}  ${c.dim('response:')}`, ...lines.map((l) => `${INDENT}  ${c.dim('│')} ${escapeControls(l)}`)];
+}
+
+/** What a forward line needs to know besides the result, to say what to do about it. */
+export interface ForwardView {
+  /** The listener re-signs with a secret (false: it passes the incoming signature through). */
+  signed: boolean;
+  /** The capture log, for the replay command of an event given up (null: --no-save). */
+  save: string | null;
+  /** Where the events go, as printed. */
+  forwardTo: string;
+  /** The widest a line may be (the terminal's width, or a fixed one in a pipe). */
+  width?: number;
+  /** The --max-attempts given, for "attempt 2 of 5". */
+  maxAttempts?: number;
+}
+
+/** Why the app said no, and what to do, for a status that is not retried. */
+function refusalHint(status: number | null, view: ForwardView): string {
+  if (status === null) return '';
+  if (status === 401 || status === 403) {
+    return view.signed
+      ? 'the app refused the signature: does it verify with the same secret as listen, over the raw body?'
+      : 'the app wants a signature: give listen its secret (--secret, ONEPUSH_WEBHOOK_SECRET, or .env)';
+  }
+  if (status === 404 || status === 405) return 'no such route in the app: is the path of --forward-to right?';
+  if (status === 413) return "the app's body size limit is too small for this event";
+  if (status === 508) return 'a forwarding loop: the target forwards back to this listener';
+  if (status >= 300 && status < 400) return 'redirects are not followed: give the final URL';
+  return 'a 4xx is the app saying no';
+}
+
+/** The line of a forwarding attempt: the event's type and id, the app's answer, and what comes next. */
+export function forwardLine(r: ForwardResult, c: ChalkInstance, view: ForwardView = { signed: true, save: null, forwardTo: r.url }): string {
+  const width = view.width ?? 160;
+  const event = `${r.type === null ? '' : `${cell(r.type, 40)} `}${r.id === null ? `#${r.seq}` : cell(r.id, 100)}`;
+  const who = `${INDENT}${c.dim('↳')} ${event} ${c.dim('→')} app`;
   const latency = c.dim(`${r.latency_ms} ms`);
   if (r.outcome === 'delivered') return `${who} ${c.green(String(r.status))} ${latency}`;
   const what = r.status === null ? c.red(cell(r.error ?? 'error', 60)) : c.red(String(r.status));
-  const message = r.message ? ` ${c.dim(`"${cell(r.message, 200)}"`)}` : '';
+  const room = Math.max(40, width - 60 - event.length);
+  const message = r.message ? ` ${c.dim(`"${cell(r.message, room)}"`)}` : '';
+  const attempts = view.maxAttempts === undefined ? `attempt ${r.attempt}` : `attempt ${r.attempt} of ${view.maxAttempts}`;
   if (r.outcome === 'retrying') {
-    return `${who} ${what} ${latency}${message} · ${c.yellow(`retry in ${ago(r.retry_in_ms ?? 0)} (attempt ${r.attempt}, ${r.queued} queued)`)}`;
+    return `${who} ${what} ${latency}${message} · ${c.yellow(`retry in ${ago(r.retry_in_ms ?? 0)} (${attempts}, ${r.queued} queued)`)}`;
   }
-  return `${who} ${what} ${latency}${message} · ${c.red('not retried')} ${c.dim('(a 3xx/4xx is the app saying no)')}`;
+  if (r.outcome === 'given_up') {
+    const replay =
+      view.save === null
+        ? c.red('not saved (--no-save): it is lost')
+        : `replay it: onepush replay${view.save === '.onepush/events.ndjson' ? '' : ` ${shellArg(view.save)}`} ${r.id === null ? '--last 1' : `--id ${shellArg(r.id)}`} --to ${shellArg(view.forwardTo)}`;
+    return `${who} ${what} ${latency}${message} · ${c.red(`given up after ${r.attempt} attempts`)}, set aside · ${replay}`;
+  }
+  const hint = refusalHint(r.status, view);
+  return `${who} ${what} ${latency}${message} · ${c.red('not retried')}${hint === '' ? '' : ` ${c.dim(`(${hint})`)}`}`;
 }
 
 function duration(ms: number): string {
@@ -218,9 +282,9 @@ export function summaryLines(s: ListenSummary, forwardTo: string | null, c: Chal
   ];
   const lines = [`${c.bold('Stopped')} after ${duration(s.duration_ms)}: ${counts.join(' · ')}`];
   if (forwardTo !== null) {
-    lines.push(`  Forwarded ${s.forwarded} · failed ${s.forward_failed} · queued ${s.queued}`);
+    lines.push(`  Forwarded ${s.forwarded} · failed ${s.forward_failed}${s.given_up_ids.length > 0 ? ` (${s.given_up_ids.length} given up)` : ''} · queued ${s.queued}`);
     if (s.queued > 0) {
-      const where = s.save === null ? c.red('not saved (--no-save): they are lost') : `saved in ${cell(s.save)}`;
+      const where = s.save === null ? c.red(`not saved (--no-save): ${s.queued === 1 ? 'it is' : 'they are'} lost`) : `saved in ${cell(s.save)}`;
       lines.push(`  ${c.yellow(`${s.queued} event${s.queued === 1 ? '' : 's'} still queued`)}, ${where}`);
       if (s.save !== null) {
         const ids = s.queued_ids.filter((id) => !id.startsWith('#'));

@@ -1,14 +1,14 @@
 import { CaptureLogError } from '../adapters/capture-store.js';
-import { resolveSecret, maskSecret } from '../adapters/secret.js';
-import { toJsonLine } from '../core/display.js';
+import { findSecret, maskSecret, SECRET_ENV } from '../adapters/secret.js';
+import { redactUrl, toJsonLine } from '../core/display.js';
 import { isOnepushError, UsageError } from '../core/errors.js';
-import { globMatcher } from '../core/event-types.js';
+import { closestType, EVENT_TYPES, globList, globMatch, globMatcher } from '../core/event-types.js';
 import { parseSize } from '../core/receiver.js';
 import { resolveTarget } from '../core/target.js';
-import { isLoopback, startListener, type Listener } from '../listener.js';
+import { isLoopback, startListener, type ForwardResult, type ListenEvent, type Listener } from '../listener.js';
 import type { Context } from './context.js';
-import { startEventOutput } from './listen-output.js';
-import { bannerLines, forwardLine, summaryLines } from './listen-render.js';
+import { startEventOutput, type EventOutput } from './listen-output.js';
+import { bannerLines, forwardLine, responseLines, summaryLines, type ForwardView } from './listen-render.js';
 
 interface ListenOptions {
   port?: number;
@@ -20,6 +20,19 @@ interface ListenOptions {
   events?: string;
   json?: boolean;
   verbose?: boolean;
+  forwardTimeout?: number;
+  maxAttempts?: number;
+  insecure?: boolean;
+}
+
+/** A warning for each --events glob that matches no known type (it may be a future type: shown, not refused). */
+function eventsWarnings(events: string): string[] {
+  return globList(events)
+    .filter((glob) => !EVENT_TYPES.some((t) => globMatch(glob, t)))
+    .map((glob) => {
+      const guess = closestType(glob);
+      return `--events ${JSON.stringify(glob)} matches no event type${guess ? ` — did you mean ${guess}?` : ''} (onepush events lists them)`;
+    });
 }
 
 function portFrom(opts: ListenOptions, env: NodeJS.ProcessEnv): number {
@@ -46,10 +59,53 @@ function listenError(e: unknown, host: string, port: number): Error {
   return new UsageError(`cannot start listening: ${(e as Error).message}`, undefined, e);
 }
 
-/** `onepush listen` (SPEC.md §2): receive, verify, print, save and forward events until Ctrl-C. */
+/** How long, on a terminal, the events after a forwarded one wait for its result, so it prints right under it. */
+const PAIRING_MS = 150;
+
+/**
+ * On a terminal, a forward result that comes back at once is printed right under its event: the events that
+ * arrive meanwhile wait for it (PAIRING_MS at most, 100 events at most). Elsewhere lines go out as they come (the
+ * `seq` of --json pairs them).
+ */
+function pairForwards(output: EventOutput, renderForward: (r: ForwardResult) => string[], hold: boolean) {
+  let awaiting: number | null = null;
+  let held: ListenEvent[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const release = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    awaiting = null;
+    const list = held;
+    held = [];
+    for (const ev of list) output.event(ev);
+  };
+  return {
+    event(ev: ListenEvent, forwarded: boolean): void {
+      if (!hold) return output.event(ev);
+      if (awaiting !== null) {
+        held.push(ev);
+        if (held.length >= 100) release();
+        return;
+      }
+      output.event(ev);
+      if (forwarded) {
+        awaiting = ev.seq;
+        timer = setTimeout(release, PAIRING_MS);
+      }
+    },
+    forward(r: ForwardResult): void {
+      for (const line of renderForward(r)) output.line(line);
+      if (r.seq === awaiting) release();
+    },
+    flush: release,
+  };
+}
+
+/** `onepush listen`: receive, verify, print, save and forward events until Ctrl-C. */
 export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   const { out } = ctx;
-  const secret = resolveSecret(opts.secret, ctx.env);
+  const found = findSecret(opts.secret, ctx.env, ctx.cwd);
+  const secret = found?.secret;
   const port = portFrom(opts, ctx.env);
   const maxBody = parseSize(opts.maxBody);
   if (maxBody === undefined) throw new UsageError(`--max-body must be a size in bytes, or with kb/mb (got ${JSON.stringify(opts.maxBody)})`, 'e.g. --max-body 512kb');
@@ -59,6 +115,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   const save = opts.save === false ? null : opts.save;
   const json = opts.json === true;
   const verbose = opts.verbose === true;
+  if (opts.events !== undefined) for (const w of eventsWarnings(opts.events)) out.warn(w);
   const shutdown = ctx.shutdownSignal();
   // Stops listening like Ctrl-C does when stdout's reader is gone (`listen --json | head -1`); the summary's write
   // then meets the closed pipe, which ends the CLI with exit 0 as for any command.
@@ -66,12 +123,26 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   // Events are checked against their schema, rendered and printed by an output thread (listen-output.ts), so this
   // thread only verifies, saves and answers.
   const output = startEventOutput({
-    settings: { json, verbose, level: out.level, localTime: out.isTTY, save },
+    settings: { json, verbose, level: out.level, localTime: out.isTTY, save, width: out.width, secretFlag: found?.from === '--secret' },
     fd: out.fd,
     write: (text) => out.out(text.slice(0, -1)),
     warn: (m) => out.warn(m),
     onClosed: () => stdoutGone.abort(),
   });
+
+  const shownForward = forwardTo === null ? '' : redactUrl(forwardTo);
+  const view: ForwardView = {
+    signed: secret !== undefined,
+    save,
+    forwardTo: shownForward,
+    width: out.width,
+    ...(opts.maxAttempts === undefined ? {} : { maxAttempts: opts.maxAttempts }),
+  };
+  const paired = pairForwards(
+    output,
+    (r) => (json ? [toJsonLine(r)] : [forwardLine(r, out.c, view), ...(verbose && r.outcome !== 'delivered' ? responseLines(r.response, out.c) : [])]),
+    out.isTTY && !json && forwardTo !== null,
+  );
 
   let listener: Listener;
   try {
@@ -83,15 +154,18 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
       forwardTo,
       maxBody,
       userAgent: `onepush-cli/${ctx.version}`,
+      ...(opts.forwardTimeout === undefined ? {} : { forwardTimeoutMs: opts.forwardTimeout }),
+      ...(opts.maxAttempts === undefined ? {} : { maxAttempts: opts.maxAttempts }),
+      ...(opts.insecure ? { insecure: true } : {}),
       createSaveFolder: save === DEFAULT_SAVE,
       onWarning: (m) => out.warn(m),
       onError: (e) => out.warn((e as { code?: string }).code !== undefined ? `could not write the capture log (${e.message}): those requests were answered 503, so they will be retried` : e.message),
       checkSchemas: false,
       onEvent: (ev) => {
-        if (ev.type === null || show(ev.type)) output.event(ev);
+        if (ev.type === null || show(ev.type)) paired.event(ev, forwardTo !== null && ev.status === 200);
       },
       onForward: (r) => {
-        if (r.type === null || show(r.type)) output.line(json ? JSON.stringify(r) : forwardLine(r, out.c));
+        if (r.type === null || show(r.type)) paired.forward(r);
       },
     });
   } catch (e) {
@@ -102,7 +176,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   // Once the port is open, so a failure to start is one line.
   if (!isLoopback(opts.host)) out.warn(`listening on ${opts.host}: anyone who can reach this address can post events to it (the default is 127.0.0.1)`);
   // SPEC: said once. The banner says it in human mode; --json has no banner, so there it is a warning.
-  if (secret === undefined && json) out.warn('no secret: signatures are not checked, every event is accepted (set --secret or ONEPUSH_WEBHOOK_SECRET)');
+  if (secret === undefined && json) out.warn(`no secret: signatures are not checked, every event is accepted (set --secret, ${SECRET_ENV}, or ${SECRET_ENV}=… in .env)`);
   if (json) {
     out.json({
       kind: 'ready',
@@ -123,6 +197,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
         url: listener.url,
         host: listener.host,
         secretMask: secret === undefined ? null : maskSecret(secret),
+        secretFrom: found?.from ?? null,
         save: listener.save,
         forwardTo: listener.forwardTo,
         events: opts.events ?? null,
@@ -136,6 +211,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   const stop = AbortSignal.any([shutdown, stdoutGone.signal]);
   if (!stop.aborted) await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));
   const summary = await listener.close();
+  paired.flush();
   // The summary goes down the same queue as the events (after them), and stopping waits on a stdout that is not
   // read for 2 s at most: events are saved either way.
   if (!json) out.err('');

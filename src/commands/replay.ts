@@ -21,6 +21,7 @@ export interface ReplayCommandOptions {
   retries?: number;
   skipBad?: boolean;
   json?: boolean;
+  insecure?: boolean;
 }
 
 /**
@@ -31,7 +32,7 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
   tuneForDelivery();
   const { out } = ctx;
   const c = out.c;
-  const secret = resolveSecret(opts.secret, ctx.env);
+  const secret = resolveSecret(opts.secret, ctx.env, ctx.cwd);
   const signal = ctx.shutdownSignal();
   signal.addEventListener('abort', () => out.err('replay: stopping — deliveries in flight finish first (Ctrl-C again to quit now)'), { once: true });
   // Progress on stderr when it is a terminal and stdout is not (results go to a file or a pipe): on a terminal the
@@ -71,7 +72,7 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
   const line = (d: ReplayDelivery): string => {
     const status = d.status === null ? c.red('failed') : d.ok ? c.green(String(d.status)) : c.red(String(d.status));
     const tries = d.attempts > 1 ? c.dim(` (${d.attempts} attempts)`) : '';
-    const tail = cell(d.error ?? d.response, 200);
+    const tail = cell(d.error ?? d.message, 200);
     const type = cell(d.type ?? '?', 60);
     const id = cell(d.id ?? '-', 100);
     // On a terminal, columns line up (the longest type is email.unsubscribed); a pipe gets single spaces.
@@ -96,6 +97,7 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
       timeoutMs: opts.timeout ?? 5000,
       retries: opts.retries ?? 0,
       skipBad: opts.skipBad === true,
+      ...(opts.insecure ? { insecure: true } : {}),
       signal,
       cwd: ctx.cwd,
       stdin: ctx.stdin,
@@ -122,7 +124,11 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
       out.err('replay: interrupted (Ctrl-C): the events above were sent, the rest were not');
       return 130;
     }
-    if (summary.sent === 0 && !opts.json) out.err('replay: nothing matched the selection');
+    // Nothing to do (an empty source, a selection that matched nothing) is exit 1 in every command, as grep's.
+    if (summary.sent === 0) {
+      out.err('replay: nothing to replay: no event matched the selection');
+      return 1;
+    }
     return summary.failed > 0 ? 1 : 0;
   } catch (e) {
     spinner?.stop();

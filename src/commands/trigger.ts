@@ -14,6 +14,7 @@ import { buildSample, type Fixture, type SampleOverrides } from '../core/samples
 import { sign } from '../core/signature.js';
 import { DEFAULT_TARGET, resolveTarget } from '../core/target.js';
 import type { Context } from './context.js';
+import { jsonOf } from '../core/response.js';
 
 export interface TriggerOptions {
   all?: boolean;
@@ -30,6 +31,7 @@ export interface TriggerOptions {
   retries?: number;
   print?: boolean;
   json?: boolean;
+  insecure?: boolean;
 }
 
 /** One event to send: its type, id and exact body. */
@@ -84,7 +86,7 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
   const { out } = ctx;
   const c = out.c;
   const url = resolveTarget(opts.to ?? DEFAULT_TARGET);
-  const secret = resolveSecret(opts.secret, ctx.env);
+  const secret = resolveSecret(opts.secret, ctx.env, ctx.cwd);
 
   // Which templates: --fixture (its own type, or each named type), else the shipped ones.
   const all = opts.all === true || typeArgs.some((t) => t.trim().toLowerCase() === 'all');
@@ -158,7 +160,7 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
 
   if (secret === undefined) out.warn(`no secret: sending unsigned events (pass --secret or set ${SECRET_ENV})`);
   const signal = ctx.shutdownSignal();
-  const client = createHttpClient({ userAgent, connections: opts.concurrency ?? 1 });
+  const client = createHttpClient({ userAgent, connections: opts.concurrency ?? 1, ...(opts.insecure ? { insecure: true } : {}) });
   let failed = 0;
   const print = (e: Outgoing, r: DeliveryResult): void => {
     if (!r.ok) failed++;
@@ -172,7 +174,9 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
         ok: r.ok,
         attempts: r.attempts,
         latency_ms: Math.round(r.latencyMs * 10) / 10,
-        response: r.response,
+        response: r.body,
+        response_json: jsonOf(r.body),
+        message: r.response,
         error: r.error,
       });
       return;

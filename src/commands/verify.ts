@@ -2,7 +2,7 @@ import { readInput } from '../adapters/files.js';
 import { openLines, tooLongMessage } from '../adapters/lines.js';
 import { requireSecret } from '../adapters/secret.js';
 import { CaptureError, captureBody, decodeCapture } from '../core/capture.js';
-import { UsageError } from '../core/errors.js';
+import { CheckFailed, UsageError } from '../core/errors.js';
 import { parseJson } from '../core/json.js';
 import { explain, verify, type Explanation } from '../core/signature.js';
 import type { Context } from './context.js';
@@ -13,7 +13,14 @@ export interface VerifyOptions {
   signature?: string;
   explain?: boolean;
   json?: boolean;
+  /** Capture logs: only the captures of these event ids. */
+  id?: string[];
+  /** Capture logs: only the last N captures (after --id). */
+  last?: number;
 }
+
+/** Nothing was there to check: an empty input, or a selection that matched nothing (exit 1, as grep's). */
+class NothingToDo extends CheckFailed {}
 
 interface Result {
   source: string;
@@ -79,22 +86,37 @@ async function* checkCaptureLog(file: string, ctx: Context, secret: string, want
     const id = idOf(body);
     yield { ...base, ...(id === undefined ? {} : { id }), ...check(body, secret, capture.headers['x-onepush-signature'], wantExplain) };
   }
-  if (first) throw new UsageError(`${file === '-' ? 'stdin' : file} is empty: nothing to verify`, 'pass a body with --signature <hex>, or a capture log');
+  if (first) throw new NothingToDo(`nothing to verify: ${file === '-' ? 'stdin' : file} is empty`, 'pass a body with --signature <hex>, or a capture log');
 }
 
 /** `onepush verify [file...]`: offline signature check with grep-style exit codes (SPEC.md §2). */
 export async function run(files: string[], opts: VerifyOptions, ctx: Context): Promise<number> {
-  const secret = requireSecret(opts.secret, ctx.env);
+  const secret = requireSecret(opts.secret, ctx.env, ctx.cwd);
   if (files.length === 0 && (ctx.stdin as { isTTY?: boolean }).isTTY === true) {
     throw new UsageError('nothing to verify: give a body file or capture log, or pipe one on stdin', 'onepush verify body.json --signature <hex>, or: onepush verify .onepush/events.ndjson');
   }
   const sources = files.length > 0 ? files : ['-'];
   if (sources.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
+  const ids = opts.id !== undefined && opts.id.length > 0 ? new Set(opts.id) : undefined;
+  if ((ids !== undefined || opts.last !== undefined) && opts.signature !== undefined) {
+    throw new UsageError('--id and --last select captures of a capture log: they do not go with --signature', 'onepush verify .onepush/events.ndjson --id evt_… --explain');
+  }
+  // Only --json keeps every result (it prints them all); otherwise counts do, so a log of any size stays flat.
   const results: Result[] = [];
+  let checked = 0;
+  let invalid = 0;
+  let selected = 0;
   const { out } = ctx;
   const show = (r: Result): void => {
-    results.push(r);
-    if (opts.json) return;
+    selected++;
+    if (!r.skipped) {
+      checked++;
+      if (!r.valid) invalid++;
+    }
+    if (opts.json) {
+      results.push(r);
+      return;
+    }
     const where = `${r.source === '-' ? 'stdin' : cell(r.source)}${r.line === undefined ? '' : `:${r.line}`}${r.id ? ` ${cell(r.id, 100)}` : ''}`;
     const mark = r.skipped ? out.c.dim('-') : r.valid ? out.c.green('✔') : out.c.red('✘');
     const label = r.skipped ? out.c.dim('skipped') : r.valid ? out.c.green('valid') : out.c.red('invalid');
@@ -102,24 +124,30 @@ export async function run(files: string[], opts: VerifyOptions, ctx: Context): P
     const text = r.skipped ? r.message.replace(/^skipped: /, '') : r.message;
     out.out(`${mark} ${label}${multi ? ` ${where}` : ''}${r.valid && r.code === 'valid' ? '' : ` — ${text}`}`);
   };
+  // --last keeps only the last N selected captures, shown at the end (memory: N results).
+  const ring: Result[] = [];
+  const take = (r: Result): void => {
+    if (ids !== undefined && (r.id === undefined || !ids.has(r.id))) return;
+    if (opts.last === undefined) return show(r);
+    ring.push(r);
+    if (ring.length > opts.last) ring.shift();
+  };
   for (const source of sources) {
     if (opts.signature !== undefined) {
       const body = await readInput(source, () => ctx.stdin);
       show({ source, ...check(body, secret, opts.signature, opts.explain === true) });
     } else {
-      for await (const r of checkCaptureLog(source, ctx, secret, opts.explain === true)) show(r);
+      for await (const r of checkCaptureLog(source, ctx, secret, opts.explain === true)) take(r);
     }
   }
-  const counted = results.filter((r) => !r.skipped);
-  const valid = counted.length > 0 && counted.every((r) => r.valid);
-  if (opts.json) out.json({ valid, checked: counted.length, invalid: counted.filter((r) => !r.valid).length, results });
-  if (counted.length === 0) {
+  for (const r of ring) show(r);
+  const valid = checked > 0 && invalid === 0;
+  if (opts.json) out.json({ valid, checked, invalid, results });
+  if (selected === 0) throw new NothingToDo(`nothing to verify: no capture matched ${ids === undefined ? 'the selection' : `--id ${[...ids].join(', ')}`}`, 'onepush verify <log> lists every capture with its id');
+  if (checked === 0) {
     // Only captures of requests refused before their body was read (413): nothing could be checked.
-    throw new UsageError('nothing to verify: no capture in the input has a body (each request was refused before its body was read)');
+    throw new NothingToDo('nothing to verify: no capture in the input has a body (each request was refused before its body was read)');
   }
-  if (!opts.json && counted.length > 1) {
-    const bad = counted.filter((r) => !r.valid).length;
-    out.err(`${counted.length} checked: ${counted.length - bad} valid, ${bad} invalid`);
-  }
+  if (!opts.json && checked > 1) out.err(`${checked} checked: ${checked - invalid} valid, ${invalid} invalid`);
   return valid ? 0 : 1;
 }

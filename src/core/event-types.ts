@@ -48,12 +48,42 @@ export function eventInfo(type: string): EventTypeInfo | undefined {
 
 /** `*` matches any run of characters, `?` one; a comma-separated list matches if any entry does. */
 export function globMatcher(patterns: string): (value: string) => boolean {
-  const regexps = patterns
+  const globs = globList(patterns);
+  return (value) => globs.some((g) => globMatch(g, value));
+}
+
+/** The globs of a comma-separated list, trimmed, empty ones left out. */
+export function globList(patterns: string): string[] {
+  return patterns
     .split(',')
     .map((p) => p.trim())
-    .filter((p) => p !== '')
-    .map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`));
-  return (value) => regexps.some((r) => r.test(value));
+    .filter((p) => p !== '');
+}
+
+/**
+ * Whether `value` matches `glob` (`*` any run, `?` one character): the greedy match that backs up to the last star,
+ * in O(glob × value) at worst, so a long hostile type can never make a pattern backtrack without end (as a regular
+ * expression built from the glob could).
+ */
+export function globMatch(glob: string, value: string): boolean {
+  let g = 0;
+  let v = 0;
+  let star = -1;
+  let mark = 0;
+  while (v < value.length) {
+    if (g < glob.length && (glob[g] === '?' || glob[g] === value[v])) {
+      g++;
+      v++;
+    } else if (g < glob.length && glob[g] === '*') {
+      star = g++;
+      mark = v;
+    } else if (star !== -1) {
+      g = star + 1;
+      v = ++mark;
+    } else return false;
+  }
+  while (g < glob.length && glob[g] === '*') g++;
+  return g === glob.length;
 }
 
 /** The closest known type to a misspelt one, for "did you mean". */

@@ -4,11 +4,17 @@ import type { EventType } from './event-types.js';
 // One zod schema per event type (SPEC.md §1). Objects are loose: OnePush may add fields, and a receiver
 // (and our listener) must accept them. Field names follow what providers publish (../shared/EMAIL-EVENTS.md).
 
+/**
+ * An address as OnePush reports it: `local@domain`. Internationalised addresses (RFC 6531: `zoë@exämple.com`) are
+ * valid, so this is deliberately looser than zod's ASCII-only email check.
+ */
+const address = z.string().regex(/^[^\s@<>]+@[^\s@<>.][^\s@<>]*$/u, 'not an email address');
+
 const emailData = {
   email_id: z.string().startsWith('em_'),
   message_id: z.string().optional(),
   from: z.string().min(1),
-  to: z.array(z.email()).min(1),
+  to: z.array(address).min(1),
   subject: z.string(),
   tags: z.record(z.string(), z.string()).optional(),
 };

@@ -34,8 +34,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-async function listen(server: Server, host = '127.0.0.1'): Promise<number> {
-  server.listen(0, host);
+async function listen(server: Server, host = '127.0.0.1', port = 0): Promise<number> {
+  server.listen(port, host);
   await once(server, 'listening');
   return (server.address() as AddressInfo).port;
 }
@@ -60,7 +60,7 @@ function tracker() {
 }
 
 /** A raw node:http peer on 127.0.0.1:0; `handler` answers (default 200 `{"ok":true}`). */
-export async function startRawServer(handler?: Handler, host = '127.0.0.1'): Promise<TestServer> {
+export async function startRawServer(handler?: Handler, host = '127.0.0.1', port = 0): Promise<TestServer> {
   const t = tracker();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -75,10 +75,10 @@ export async function startRawServer(handler?: Handler, host = '127.0.0.1'): Pro
       }
     });
   });
-  const port = await listen(server, host);
+  const bound = await listen(server, host, port);
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/webhooks/onepush`,
-    port,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/webhooks/onepush`,
+    port: bound,
     received: t.received,
     waitFor: t.waitFor,
     close: async () => {
@@ -90,7 +90,7 @@ export async function startRawServer(handler?: Handler, host = '127.0.0.1'): Pro
 }
 
 /** A strict receiver: HMAC over the raw bytes, 401 on mismatch. */
-export function startStrictReceiver(secret: string): Promise<TestServer> {
+export function startStrictReceiver(secret: string, port = 0): Promise<TestServer> {
   return startRawServer((r, res) => {
     const expected = createHmac('sha256', secret).update(r.body).digest();
     const header = String(r.headers['x-onepush-signature'] ?? '');
@@ -98,7 +98,7 @@ export function startStrictReceiver(secret: string): Promise<TestServer> {
     const ok = given.length === 32 && timingSafeEqual(expected, given);
     res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
     res.end(ok ? '{"ok":true}' : '{"error":"bad signature"}');
-  });
+  }, '127.0.0.1', port);
 }
 
 /**

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { BIN, runCli, startCli } from './helpers/cli.js';
+import { startStrictReceiver, type TestServer } from './helpers/servers.js';
+
+// Every example of every --help works as printed (issue #13): each is run by a shell, in a project folder with a
+// .env holding the secret, against a test app on port 3000 (an app that verifies over the raw body with that
+// secret) and, where an example sends to the listener's default URL, `onepush listen` on 4242. Each must end as
+// documented: exit 0, and for `listen`, the events it was sent reach it (and the app, when it forwards).
+
+const SECRET = 'whsec_test';
+const hmac = (body: string): string => createHmac('sha256', SECRET).update(body).digest('hex');
+const ID = 'evt_01JD8Q4Z7X2K9V3M5N6P7R8S9T';
+
+/** The `$ …` lines of a --help text. */
+function examplesOf(help: string): string[] {
+  return help
+    .split('\n')
+    .filter((l) => l.startsWith('  $ '))
+    .map((l) => l.slice(4));
+}
+
+async function portFree(port: number): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** The TCP ports listening on this machine now (Linux: /proc/net/tcp and tcp6, state 0A). */
+function listening(): number[] {
+  const ports: number[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === '0A') ports.push(Number.parseInt((cols[1] ?? '').split(':')[1] ?? '0', 16));
+    }
+  }
+  return ports;
+}
+
+/** Resolves once something accepts connections on the port (the listener an example started). */
+async function accepting(port: number, child: ChildProcess): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the example exited (${child.exitCode}) before listening`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+const need = ['bash', 'jq', 'curl'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+const ports = await Promise.all([portFree(3000), portFree(4242)]);
+const skip = need.length > 0 ? `needs ${need.join(', ')}` : !ports[0] || !ports[1] ? 'ports 3000 and 4242 must be free (the examples use them)' : false;
+
+describe('every --help example works as printed', { skip }, () => {
+  const project = mkdtempSync(join(tmpdir(), 'onepush-examples-'));
+  const shims = join(project, '.bin');
+  let app: TestServer;
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', PATH: `${shims}:${process.env.PATH ?? ''}` };
+  delete env.FORCE_COLOR;
+  delete env.ONEPUSH_WEBHOOK_SECRET;
+  delete env.ONEPUSH_PORT;
+
+  before(async () => {
+    mkdirSync(shims);
+    writeFileSync(join(shims, 'onepush'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
+    chmodSync(join(shims, 'onepush'), 0o755);
+    // The project: the secret in .env (as the app keeps it), the files the examples name, a capture log.
+    writeFileSync(join(project, '.env'), `ONEPUSH_WEBHOOK_SECRET=${SECRET}\n`);
+    const event = JSON.stringify({ ...JSON.parse(readFileSync(new URL('../fixtures/email.bounced.json', import.meta.url), 'utf8')), id: ID });
+    writeFileSync(join(project, 'event.json'), event);
+    writeFileSync(join(project, 'body.json'), event);
+    env.SIG = hmac(event);
+    mkdirSync(join(project, '.onepush'), { mode: 0o700 });
+    const now = Date.now();
+    const lines = ['email.sent', 'email.bounced', 'email.delivered', 'email.bounced'].map((type, i) => {
+      const body = JSON.stringify({ id: i === 1 ? ID : `evt_example_${i}`, type, created_at: new Date(now).toISOString(), data: {} });
+      return JSON.stringify({ v: 1, received_at: new Date(now - (4 - i) * 60_000).toISOString(), method: 'POST', path: '/webhooks/onepush', headers: { 'content-type': 'application/json', 'x-onepush-signature': hmac(body) }, body, body_encoding: 'utf8', verified: true, status: 200 });
+    });
+    writeFileSync(join(project, '.onepush', 'events.ndjson'), `${lines.join('\n')}\n`, { mode: 0o600 });
+    app = await startStrictReceiver(SECRET, 3000);
+  });
+  after(async () => {
+    await app?.close();
+    rmSync(project, { recursive: true, force: true });
+  });
+
+  /** Runs an example to its end with bash in the project folder. */
+  const run = (example: string): Promise<{ code: number | null; out: string }> =>
+    new Promise((resolve) => {
+      const child = spawn('bash', ['-c', example], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.once('close', (code) => resolve({ code, out }));
+    });
+
+  /** Starts a long-running example (a listener), sends it an event, stops it with Ctrl-C. */
+  async function runListener(example: string): Promise<{ code: number | null; out: string; received: number }> {
+    const known = new Set(listening());
+    const child = spawn('bash', ['-c', example], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const closed = once(child, 'close');
+    const before = app.received.length;
+    const port = /--port 0/.test(example) ? undefined : 4242;
+    if (port !== undefined) {
+      await accepting(port, child);
+      const sent = await runCli(['trigger', 'email.bounced', '--to', `localhost:${port}`], { cwd: project, env: { ONEPUSH_WEBHOOK_SECRET: undefined } });
+      assert.equal(sent.code, 0, `${example}: the listener should answer 200: ${sent.stdout}${sent.stderr}`);
+      if (/--forward-to 3000|--to 3000/.test(example)) await app.waitFor(before + 1);
+    } else {
+      // `--port 0` piped into jq prints nothing until an event comes: wait until a new port listens, then stop it.
+      while (listening().every((p) => known.has(p))) {
+        if (child.exitCode !== null) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    process.kill(-(child.pid as number), 'SIGINT');
+    const [code] = (await closed) as [number | null];
+    return { code, out, received: app.received.length - before };
+  }
+
+  const helps = ['', 'listen', 'trigger', 'replay', 'sign', 'verify', 'check', 'events', 'secret'];
+  const examples = [...new Set(helps.flatMap((cmd) => examplesOf(spawnSync(process.execPath, [BIN, ...(cmd ? [cmd] : []), '--help'], { encoding: 'utf8' }).stdout)))];
+  const listeners = examples.filter((e) => /^onepush listen/.test(e));
+  const others = examples.filter((e) => !/^onepush listen/.test(e));
+
+  test('there are examples to run (every command has some)', () => {
+    assert.ok(examples.length >= 30, `${examples.length} examples`);
+  });
+
+  for (const example of listeners) {
+    test(`$ ${example}`, async () => {
+      const r = await runListener(example);
+      // Ctrl-C reaches every command of a pipeline, which ends with its last: `listen | replay -` and `listen | jq`
+      // are interrupted too (130); listen itself exits 0.
+      const expected = example.includes('|') ? [0, 130] : [0];
+      assert.ok(expected.includes(r.code ?? -1), `exit ${r.code}: ${r.out}`);
+      assert.doesNotMatch(r.out, /onepush: |\n\s+at /, r.out);
+      if (/--forward-to 3000|--to 3000/.test(example)) assert.ok(r.received >= 1, 'the app got the event');
+    });
+  }
+
+  describe('with a listener on 4242 for the examples that send to it', () => {
+    let listener: ReturnType<typeof startCli> | undefined;
+    before(async () => {
+      listener = startCli(['listen', '--no-save', '--json'], { cwd: project });
+      await listener.waitForLine((l) => l.includes('"kind":"ready"'));
+    });
+    after(async () => {
+      await listener?.stop();
+    });
+    for (const example of others) {
+      test(`$ ${example}`, async () => {
+        const r = await run(example);
+        assert.equal(r.code, 0, r.out);
+        assert.doesNotMatch(r.out, /onepush: |\n\s+at |✘/, r.out);
+      });
+    }
+  });
+});
