@@ -7,11 +7,10 @@ import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../test/helpers/servers.js';
+import { freePort, waitForPort } from '../test/helpers/servers.js';
 
 interface Histogram {
   average: number;
@@ -93,23 +92,6 @@ const flush = () => {
       ${SEND}
     });`,
 );
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const sock = connect(port, '127.0.0.1');
-      sock.once('connect', () => {
-        sock.destroy();
-        resolve(true);
-      });
-      sock.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`port ${port} never opened`);
-}
 
 /** CPU time (user + system) so far, in ms, from /proc (Linux; undefined elsewhere): of a process, or of its main thread. */
 function cpuMs(pid: number | undefined, mainThread = false): number | undefined {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BIN, runCli, startCli } from './helpers/cli.js';
-import { startStrictReceiver, type TestServer } from './helpers/servers.js';
+import { startStrictReceiver, waitForPort, type TestServer } from './helpers/servers.js';
 
 // Every example of every --help works as printed (issue #13): each is run by a shell, in a project folder with a
 // .env holding the secret, against a test app on port 3000 (an app that verifies over the raw body with that
@@ -51,23 +51,6 @@ function listening(): number[] {
     }
   }
   return ports;
-}
-
-/** Resolves once something accepts connections on the port (the listener an example started). */
-async function accepting(port: number, child: ChildProcess): Promise<void> {
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the example exited (${child.exitCode}) before listening`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 const need = ['bash', 'jq', 'curl'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
@@ -128,7 +111,7 @@ describe('every --help example works as printed', { skip }, () => {
     const before = app.received.length;
     const port = /--port 0/.test(example) ? undefined : 4242;
     if (port !== undefined) {
-      await accepting(port, child);
+      await waitForPort(port, child);
       const sent = await runCli(['trigger', 'email.bounced', '--to', `localhost:${port}`], { cwd: project, env: { ONEPUSH_WEBHOOK_SECRET: undefined } });
       assert.equal(sent.code, 0, `${example}: the listener should answer 200: ${sent.stdout}${sent.stderr}`);
       if (/--forward-to 3000|--to 3000/.test(example)) await app.waitFor(before + 1);

@@ -147,8 +147,9 @@ describe('1. deep nesting: no input recurses the stack', () => {
     const verify = await runCli(['verify', log, '--secret', SECRET, '--explain']);
     assert.equal(verify.code, 0, verify.stderr);
     const replay = await runCli(['replay', log, '--secret', SECRET, '--to', 'http://127.0.0.1:9/x']);
-    assert.equal(replay.code, 0, replay.stderr);
+    assert.equal(replay.code, 1, replay.stderr);
     assert.match(replay.stderr, /captured body is JSON nested deeper than 100 levels/);
+    assert.match(replay.stderr, /nothing to replay/);
     for (const r of [fresh, data, fixtureFile, set, path, verify, replay]) assert.doesNotMatch(r.stderr, NO_STACK);
   });
 });

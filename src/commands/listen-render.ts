@@ -247,21 +247,30 @@ export function forwardLine(r: ForwardResult, c: ChalkInstance, view: ForwardVie
   const latency = c.dim(`${r.latency_ms} ms`);
   if (r.outcome === 'delivered') return `${who} ${c.green(String(r.status))} ${latency}`;
   const what = r.status === null ? c.red(cell(r.error ?? 'error', 60)) : c.red(String(r.status));
-  const room = Math.max(40, width - 60 - event.length);
-  const message = r.message ? ` ${c.dim(`"${cell(r.message, room)}"`)}` : '';
   const attempts = view.maxAttempts === undefined ? `attempt ${r.attempt}` : `attempt ${r.attempt} of ${view.maxAttempts}`;
-  if (r.outcome === 'retrying') {
-    return `${who} ${what} ${latency}${message} · ${c.yellow(`retry in ${ago(r.retry_in_ms ?? 0)} (${attempts}, ${r.queued} queued)`)}`;
-  }
-  if (r.outcome === 'given_up') {
+  let tail: string;
+  if (r.outcome === 'retrying') tail = c.yellow(`retry in ${ago(r.retry_in_ms ?? 0)} (${attempts}, ${r.queued} queued)`);
+  else if (r.outcome === 'given_up') {
     const replay =
       view.save === null
         ? c.red('not saved (--no-save): it is lost')
         : `replay it: onepush replay${view.save === '.onepush/events.ndjson' ? '' : ` ${shellArg(view.save)}`} ${r.id === null ? '--last 1' : `--id ${shellArg(r.id)}`} --to ${shellArg(view.forwardTo)}`;
-    return `${who} ${what} ${latency}${message} · ${c.red(`given up after ${r.attempt} attempts`)}, set aside · ${replay}`;
+    tail = `${c.red(`given up after ${r.attempt} attempt${r.attempt === 1 ? '' : 's'}`)}, set aside · ${replay}`;
+  } else {
+    const hint = refusalHint(r.status, view);
+    tail = `${c.red('not retried')}${hint === '' ? '' : ` ${c.dim(`(${hint})`)}`}`;
   }
-  const hint = refusalHint(r.status, view);
-  return `${who} ${what} ${latency}${message} · ${c.red('not retried')}${hint === '' ? '' : ` ${c.dim(`(${hint})`)}`}`;
+  // The app's answer gets the room the rest of the line leaves (at least 30 characters); a network error's message
+  // is onepush's own words (with the fix, e.g. --insecure), never cut.
+  const rest = visible(`${who} ${what} ${latency} ·  ${tail}`);
+  const room = r.status === null ? undefined : Math.max(30, width - rest - 3);
+  const message = r.message ? ` ${c.dim(`"${cell(r.message, room)}"`)}` : '';
+  return `${who} ${what} ${latency}${message} · ${tail}`;
+}
+
+/** The length of a line as a terminal shows it: without our colour codes. */
+function visible(line: string): number {
+  return line.replace(/\u001b\[[0-9;]*m/g, '').length;
 }
 
 function duration(ms: number): string {

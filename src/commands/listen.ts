@@ -59,7 +59,10 @@ function listenError(e: unknown, host: string, port: number): Error {
   return new UsageError(`cannot start listening: ${(e as Error).message}`, undefined, e);
 }
 
-/** How long, on a terminal, the events after a forwarded one wait for its result, so it prints right under it. */
+/**
+ * How long, on a terminal, the events after a forwarded one wait for its result, so it prints right under it
+ * (ONEPUSH_PAIRING_MS sets it: tests make it long, so a slow machine cannot miss it).
+ */
 const PAIRING_MS = 150;
 
 /**
@@ -67,7 +70,7 @@ const PAIRING_MS = 150;
  * arrive meanwhile wait for it (PAIRING_MS at most, 100 events at most). Elsewhere lines go out as they come (the
  * `seq` of --json pairs them).
  */
-function pairForwards(output: EventOutput, renderForward: (r: ForwardResult) => string[], hold: boolean) {
+function pairForwards(output: EventOutput, renderForward: (r: ForwardResult) => string[], hold: boolean, windowMs = PAIRING_MS) {
   let awaiting: number | null = null;
   let held: ListenEvent[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -90,7 +93,7 @@ function pairForwards(output: EventOutput, renderForward: (r: ForwardResult) => 
       output.event(ev);
       if (forwarded) {
         awaiting = ev.seq;
-        timer = setTimeout(release, PAIRING_MS);
+        timer = setTimeout(release, windowMs);
       }
     },
     forward(r: ForwardResult): void {
@@ -99,6 +102,11 @@ function pairForwards(output: EventOutput, renderForward: (r: ForwardResult) => 
     },
     flush: release,
   };
+}
+
+function pairingMs(env: NodeJS.ProcessEnv): number {
+  const n = Number(env.ONEPUSH_PAIRING_MS);
+  return Number.isInteger(n) && n >= 0 && n <= 60_000 ? n : PAIRING_MS;
 }
 
 /** `onepush listen`: receive, verify, print, save and forward events until Ctrl-C. */
@@ -142,6 +150,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
     output,
     (r) => (json ? [toJsonLine(r)] : [forwardLine(r, out.c, view), ...(verbose && r.outcome !== 'delivered' ? responseLines(r.response, out.c) : [])]),
     out.isTTY && !json && forwardTo !== null,
+    pairingMs(ctx.env),
   );
 
   let listener: Listener;

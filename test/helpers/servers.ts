@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import express from 'express';
 
 /** A request as a test peer received it. */
@@ -32,6 +32,27 @@ export async function freePort(): Promise<number> {
   server.close();
   await once(server, 'close');
   return port;
+}
+
+/**
+ * Resolves once something accepts connections on 127.0.0.1:`port` (a server another process starts); rejects when
+ * `child` exits first. Tries again on the next turn of the event loop, `tries` times at most.
+ */
+export async function waitForPort(port: number, child: { exitCode: number | null }, tries = 100_000): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (child.exitCode !== null) throw new Error(`the process exited (${child.exitCode}) before port ${port} opened`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`port ${port} never opened`);
 }
 
 async function listen(server: Server, host = '127.0.0.1', port = 0): Promise<number> {
