@@ -89,103 +89,131 @@ class BodyBudget {
 const SMALL_CHUNK = 4096;
 const TAIL_SIZE = 16 * 1024;
 
-/** Reads one request's body, within `maxBody` and the shared budget; `done(null)` when it is over `maxBody`. */
-function readBody(req: IncomingMessage, maxBody: number, budget: BodyBudget, done: (body: Buffer | null) => void): void {
+/**
+ * Reads one request's body, within `maxBody` and the shared budget; `done(null)` when it is over `maxBody`. A class
+ * with its methods on the prototype: this runs once per request, and a body that comes in one chunk (the usual
+ * webhook) costs two listeners and no more.
+ */
+class BodyReader {
   /** The body so far: big chunks as node:http read them, small ones copied into shared tail buffers. */
-  const chunks: Buffer[] = [];
-  let tail: Buffer | undefined;
-  let tailUsed = 0;
-  let size = 0;
+  private chunks: Buffer[] = [];
+  private tail: Buffer | undefined;
+  private tailUsed = 0;
+  private size = 0;
   /** Bytes counted against the budget (what is held beyond the first FREE_BYTES). */
-  let held = 0;
-  let finished = false;
-  let watching = false;
-  let waitingFor: (() => void) | undefined;
-  let pending: Buffer | undefined;
-  const giveBack = (): void => {
-    if (waitingFor) budget.forget(waitingFor);
-    waitingFor = undefined;
-    if (held > 0) budget.give(held);
-    held = 0;
-  };
-  /** A client gone mid-body gives its bytes (and its place in the queue) back. */
-  const watchClose = (): void => {
-    if (watching) return;
-    watching = true;
-    req.once('close', giveBack);
-  };
-  const finish = (body: Buffer | null): void => {
-    if (finished) return;
-    finished = true;
-    giveBack();
-    done(body);
-  };
-  const sealTail = (): void => {
-    if (tail && tailUsed > 0) chunks.push(tail.subarray(0, tailUsed));
-    tail = undefined;
-    tailUsed = 0;
-  };
+  private held = 0;
+  private finished = false;
+  private watching = false;
+  private pending: Buffer | undefined;
+  private waitingFor: (() => void) | undefined;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly maxBody: number,
+    private readonly budget: BodyBudget,
+    private readonly done: (body: Buffer | null) => void,
+  ) {
+    req.on('data', (chunk: Buffer) => this.onData(chunk));
+    req.on('end', () => this.onEnd());
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.finished) return;
+    if (this.size + chunk.length > this.maxBody) {
+      this.req.pause();
+      this.chunks.length = 0;
+      this.tail = undefined;
+      this.finish(null);
+      return;
+    }
+    if (!this.accept(chunk)) {
+      this.pending = chunk;
+      this.req.pause();
+      this.wait();
+    }
+  }
+
+  private onEnd(): void {
+    if (this.finished || this.pending) return;
+    this.sealTail();
+    const { chunks } = this;
+    this.finish(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.size));
+  }
+
   /** Keeps `chunk` if the budget allows it; false to wait. */
-  const accept = (chunk: Buffer): boolean => {
-    const counted = Math.max(0, size + chunk.length + (chunk.length < SMALL_CHUNK ? TAIL_SIZE : 0) - FREE_BYTES);
-    if (counted > held) {
-      watchClose();
-      if (!budget.take(counted - held)) return false;
-      held = counted;
+  private accept(chunk: Buffer): boolean {
+    const small = chunk.length < SMALL_CHUNK && (this.size > 0 || this.tail !== undefined);
+    const counted = Math.max(0, this.size + chunk.length + (small ? TAIL_SIZE : 0) - FREE_BYTES);
+    if (counted > this.held) {
+      this.watchClose();
+      if (!this.budget.take(counted - this.held)) return false;
+      this.held = counted;
     }
-    if (chunk.length >= SMALL_CHUNK) {
-      sealTail();
-      chunks.push(chunk);
+    if (!small) {
+      this.sealTail();
+      this.chunks.push(chunk);
     } else {
-      if (!tail || tailUsed + chunk.length > tail.length) {
-        sealTail();
-        tail = Buffer.allocUnsafe(TAIL_SIZE);
+      // A body arriving in small pieces (one byte per packet, say) is copied together: its bytes, not a Buffer each.
+      if (!this.tail || this.tailUsed + chunk.length > this.tail.length) {
+        this.sealTail();
+        this.tail = Buffer.allocUnsafe(TAIL_SIZE);
       }
-      chunk.copy(tail, tailUsed);
-      tailUsed += chunk.length;
+      chunk.copy(this.tail, this.tailUsed);
+      this.tailUsed += chunk.length;
     }
-    size += chunk.length;
+    this.size += chunk.length;
     return true;
-  };
-  const onEnd = (): void => {
-    if (finished || pending) return;
-    sealTail();
-    finish(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
-  };
-  const resume = (): void => {
-    waitingFor = undefined;
-    if (req.destroyed) {
-      giveBack();
+  }
+
+  private sealTail(): void {
+    if (this.tail && this.tailUsed > 0) this.chunks.push(this.tail.subarray(0, this.tailUsed));
+    this.tail = undefined;
+    this.tailUsed = 0;
+  }
+
+  private wait(): void {
+    const resume = (): void => this.resume();
+    this.waitingFor = resume;
+    this.budget.wait(resume);
+  }
+
+  private resume(): void {
+    this.waitingFor = undefined;
+    if (this.req.destroyed) {
+      this.giveBack();
       return;
     }
-    const chunk = pending;
-    pending = undefined;
-    if (chunk && !accept(chunk)) {
-      pending = chunk;
-      waitingFor = resume;
-      budget.wait(resume);
+    const chunk = this.pending;
+    this.pending = undefined;
+    if (chunk && !this.accept(chunk)) {
+      this.pending = chunk;
+      this.wait();
       return;
     }
-    req.resume();
-    if (req.complete && !finished) onEnd();
-  };
-  req.on('data', (chunk: Buffer) => {
-    if (finished) return;
-    if (size + chunk.length > maxBody) {
-      req.pause();
-      chunks.length = 0;
-      tail = undefined;
-      finish(null);
-      return;
-    }
-    if (!accept(chunk)) {
-      pending = chunk;
-      req.pause();
-      waitingFor = resume;
-      budget.wait(resume);
-    }
-  });
-  req.on('end', onEnd);
+    this.req.resume();
+    if (this.req.complete && !this.finished) this.onEnd();
+  }
+
+  /** A client gone mid-body gives its bytes (and its place in the queue) back. */
+  private watchClose(): void {
+    if (this.watching) return;
+    this.watching = true;
+    this.req.once('close', () => this.giveBack());
+  }
+
+  private giveBack(): void {
+    if (this.waitingFor) this.budget.forget(this.waitingFor);
+    this.waitingFor = undefined;
+    if (this.held > 0) this.budget.give(this.held);
+    this.held = 0;
+  }
+
+  private finish(body: Buffer | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.giveBack();
+    this.done(body);
+  }
 }
 
 /** Starts the server; rejects with the listen error (EADDRINUSE, EACCES, EADDRNOTAVAIL, …). */
@@ -231,7 +259,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         onRequest(head, null, respond(true), 'too-large');
         return;
       }
-      readBody(req, maxBody, budget, (body) => {
+      new BodyReader(req, maxBody, budget, (body) => {
         if (body === null) onRequest(head, null, respond(true), 'too-large');
         else onRequest(head, body, respond(false));
       });
