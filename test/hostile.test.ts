@@ -18,7 +18,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { BIN, cliEnv, ROOT, runCli, startCli, type LiveCli } from './helpers/cli.js';
+import { BIN, cliEnv, printedJson, readCaptures, ROOT, runCli, startCli, type LiveCli } from './helpers/cli.js';
 import { freePort, startRawServer } from './helpers/servers.js';
 import { mountTmpfs } from './helpers/tmpfs.js';
 import { createOutput } from '../src/adapters/terminal.js';
@@ -79,12 +79,8 @@ async function listen(args: string[], options: { save?: string; cwd?: string; en
   return { cli, ready, url: String(ready.url), port: Number(ready.port), save };
 }
 
-const lines = (cli: LiveCli): Array<Record<string, unknown>> => cli.stdoutLines.map((l) => JSON.parse(l) as Record<string, unknown>);
-const captures = (file: string): Array<Record<string, unknown>> =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = printedJson;
+const captures = readCaptures;
 
 /** JSON nested `depth` levels deep, about 2 bytes a level, with a line break inside (so no fast path skips it). */
 const deepJson = (depth: number, lineBreak = true): string => `{"id":"evt_deep","type":"email.sent","x":${'['.repeat(depth)}${lineBreak ? '\n' : ''}${']'.repeat(depth)}}`;
@@ -654,13 +650,20 @@ describe('15. signature headers: repeated, and lost past a header limit', () => 
   test('more than 100 headers is a 431 (saved), not a signature silently dropped and reported missing', async () => {
     const { cli, url, save } = await listen(['--secret', SECRET]);
     const body = JSON.stringify(fixture('email.sent'));
-    const headers: Array<[string, string]> = Array.from({ length: 2000 }, (_, i) => [`x-h${i}`, '1']);
-    headers.push(['x-onepush-signature', hmac(body)]);
-    const r = await rawRequest(Number(new URL(url).port), headers, body);
+    const port = Number(new URL(url).port);
+    // 150 short headers (well within node's 16 KiB of headers): refused by the count, and saved.
+    const many: Array<[string, string]> = Array.from({ length: 150 }, (_, i) => [`h${i}`, '1']);
+    const r = await rawRequest(port, [...many, ['x-onepush-signature', hmac(body)]], body);
     assert.equal(r.status, 431);
     assert.match(r.text, /more than 100 headers/);
+    // 2,000 of them (past node's size limit on some versions): a 431 all the same, never a "missing" signature.
+    const more: Array<[string, string]> = Array.from({ length: 2000 }, (_, i) => [`x-h${i}`, '1']);
+    const r2 = await rawRequest(port, [...more, ['x-onepush-signature', hmac(body)]], body);
+    assert.equal(r2.status, 431);
+    assert.doesNotMatch(r2.text, /missing/);
     await cli.stop();
-    assert.deepEqual(captures(save).map((c) => [c.status, c.body]), [[431, null]]);
+    assert.equal(captures(save)[0]?.status, 431);
+    assert.equal(captures(save)[0]?.body, null);
   });
 });
 

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { runCli, startCli, type LiveCli } from './helpers/cli.js';
+import { printedJson, readCaptures, runCli, startCli, type LiveCli } from './helpers/cli.js';
 import { startDocsReceiver, startRawServer, startStrictReceiver } from './helpers/servers.js';
 
 // `onepush listen` end to end (issue #3): the built CLI, real requests, the capture log on disk.
@@ -54,12 +54,8 @@ async function listen(args: string[] = [], env: Record<string, string> = {}): Pr
   return { cli, ready, url: String(ready.url), save };
 }
 
-const jsonLines = (cli: LiveCli): Array<Record<string, unknown>> => cli.stdoutLines.map((l) => JSON.parse(l) as Record<string, unknown>);
-const captures = (file: string): Array<Record<string, unknown>> =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonLines = printedJson;
+const captures = readCaptures;
 
 describe('onepush listen --json', () => {
   test('answers each status code with a JSON reason, saves each request before answering, and prints the summary on SIGINT', async () => {

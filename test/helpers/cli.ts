@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { after } from 'node:test';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -62,6 +64,12 @@ export interface LiveCli {
   stop(signal?: NodeJS.Signals): Promise<RunResult>;
 }
 
+/** CLIs still running: a test that fails before it stops its listener must not keep the test file from ending. */
+const running = new Set<ChildProcess>();
+after(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Starts `onepush <args>` and keeps it running. */
 export function startCli(args: string[], options: RunOptions = {}): LiveCli {
   const child = spawn(process.execPath, [BIN, ...args], {
@@ -69,6 +77,8 @@ export function startCli(args: string[], options: RunOptions = {}): LiveCli {
     env: cliEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('close', () => running.delete(child));
   const stdoutLines: string[] = [];
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -107,6 +117,19 @@ export function startCli(args: string[], options: RunOptions = {}): LiveCli {
 export function jsonLines(r: RunResult): Array<Record<string, unknown>> {
   return r.stdout
     .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** The NDJSON lines a running CLI printed on stdout so far, parsed. */
+export function printedJson(cli: LiveCli): Array<Record<string, unknown>> {
+  return cli.stdoutLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** The captures of a capture log, parsed. */
+export function readCaptures(file: string): Array<Record<string, unknown>> {
+  return readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
