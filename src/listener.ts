@@ -191,8 +191,6 @@ export class ForwardLoopError extends OnepushError {
   }
 }
 
-const NO_PARTS = [''];
-
 /** The hops a request may have been forwarded through before it is refused as a loop. */
 const MAX_HOPS = 8;
 
@@ -341,7 +339,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     }
     const receivedAt = isoTime(head.receivedAt);
     // Plain fields, no spreads: this runs once per request.
-    const parts = store.path === null ? NO_PARTS : encodeCaptureParts({
+    const line = store.path === null ? '' : encodeCaptureParts({
       receivedAt,
       method: head.method,
       path: head.path,
@@ -353,7 +351,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       reason: c.status === 200 ? undefined : (c.reason ?? ''),
       declaredSize: body === null ? head.declaredSize : undefined,
     });
-    store.append(parts.length === 1 ? (parts[0] as string) : parts, (error, ref) => {
+    store.append(line, (error, ref) => {
       if (error) {
         // Not saved, so not accepted: OnePush (or whoever sent it) will retry. The log says what was answered.
         c = refused(503, `could not save the capture: ${error.message}`);
@@ -374,7 +372,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       if (firstSeen !== undefined) summary.duplicates++;
       // The answer first: nothing a callback does can leave the sender waiting.
       respond(c.status, c.answer);
-      if (error) reportError(error, false);
+      if (error) reportError(new Error(`could not write the capture log (${error.message}): those requests were answered 503, so they will be retried`, { cause: error }), false);
       if (onEvent) {
         try {
           onEvent(listenEvent(c, n, head, receivedAt, body === null ? (head.declaredSize ?? 0) : body.length, firstSeen ?? null));

@@ -472,6 +472,22 @@ describe('11. the capture log is never written through a link, nor into a file t
     assert.equal(readFileSync(victim, 'utf8'), 'export PATH=$PATH\n');
   });
 
+  test('a planted onepush-check.xml -> victim: check --junit refuses to write through it', async () => {
+    const project = folder();
+    const victim = join(project, 'bashrc');
+    writeFileSync(victim, 'export PATH=$PATH\n');
+    symlinkSync(victim, join(project, 'onepush-check.xml'));
+    const app = await startRawServer();
+    try {
+      const r = await runCli(['check', app.url, '--only', '1', '--junit', 'onepush-check.xml'], { cwd: project });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /^onepush: cannot write the JUnit report .*onepush-check\.xml: it is a symbolic link: onepush never writes a report through a link\nhint: /m);
+      assert.equal(readFileSync(victim, 'utf8'), 'export PATH=$PATH\n');
+    } finally {
+      await app.close();
+    }
+  });
+
   test('a planted .onepush -> elsewhere folder link is refused', async () => {
     const project = folder();
     const elsewhere = folder();

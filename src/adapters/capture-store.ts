@@ -17,6 +17,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { errnoWords } from './files.js';
 
 // The append-only capture log of `listen` (README: Captures). Every answered request is written BEFORE its answer is
 // sent, so an event that got its 200 survives `kill -9`. For speed the lines of one event-loop turn are written
@@ -127,29 +128,12 @@ const CAPTURE_START = '{"v":1,"received_at":"';
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 const NONBLOCK = constants.O_NONBLOCK ?? 0;
 
+/** Why opening the log failed, in words: a link is refused on purpose, the rest as for any file. */
 function words(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'ENOENT':
-      return 'no such folder';
-    case 'ENOTDIR':
-      return 'a parent is not a folder';
-    case 'EISDIR':
-      return 'it is a directory';
-    case 'ELOOP':
-      return 'it is a symbolic link: onepush never writes captures through a link';
-    case 'ENOSPC':
-      return 'no space left on the disk';
-    case 'EROFS':
-      return 'read-only file system';
-    case 'ENXIO':
-      return 'it is a pipe or a device, not a file';
-    default:
-      return (e as Error).message;
-  }
+  if (code === 'ELOOP') return 'it is a symbolic link: onepush never writes captures through a link';
+  if (code === 'ENOENT') return 'no such folder';
+  return errnoWords(e);
 }
 
 /** The folder of the log: exists (or is created one level deep when allowed), a real folder, not others'. */
@@ -375,41 +359,30 @@ export function openCaptureStore(path: string, options: CaptureStoreOptions = {}
     }
   };
 
-  /** Writes `text` at the end of the current file; on failure cuts the file back to where it was. */
-  const writeText = (text: string): number => {
-    const before = size;
-    try {
-      const n = writeAll(file.fd, text);
-      size += n;
-      return n;
-    } catch (e) {
-      cutBack(before);
-      throw e;
-    }
-  };
-
   /**
-   * Writes a batch: one write when it is all small lines (the usual case), else small lines together and each part
-   * of a large one as it is. On failure the file is cut back to where the batch started, so nothing half-written
-   * (nor any line of a batch that is answered 503) stays in the log.
+   * Writes lines at the end of the file: one write when they are all small (the usual batch), else small lines
+   * together and each part of a large one as it is. On failure the file is cut back to where they started, so
+   * nothing half-written (nor any line of a batch that is answered 503) stays in the log.
    */
-  const writeBatch = (batch: ReadonlyArray<string | readonly string[]>, joined: boolean): void => {
+  const writeLines = (batch: ReadonlyArray<string | readonly string[]>, joined: boolean): void => {
     const before = size;
-    if (joined) {
-      writeText(batch.length === 1 ? (batch[0] as string) : (batch as string[]).join(''));
-      return;
-    }
+    const put = (text: string): void => {
+      size += writeAll(file.fd, text);
+    };
     try {
-      let text = '';
-      for (const line of batch) {
-        if (typeof line === 'string') text += line;
-        else {
-          if (text !== '') writeText(text);
-          text = '';
-          for (const part of line) writeText(part);
+      if (joined) put(batch.length === 1 ? (batch[0] as string) : (batch as string[]).join(''));
+      else {
+        let text = '';
+        for (const line of batch) {
+          if (typeof line === 'string') text += line;
+          else {
+            if (text !== '') put(text);
+            text = '';
+            for (const part of line) put(part);
+          }
         }
+        if (text !== '') put(text);
       }
-      if (text !== '') writeText(text);
     } catch (e) {
       cutBack(before);
       throw e;
@@ -444,11 +417,11 @@ export function openCaptureStore(path: string, options: CaptureStoreOptions = {}
     let start = size;
     try {
       written = true;
-      writeBatch(batch, joined);
+      writeLines(batch, joined);
       if (!stillOurs()) {
         reopen();
         start = size;
-        writeBatch(batch, joined);
+        writeLines(batch, joined);
       }
     } catch (e) {
       // disk full, a log that cannot be started again…: those requests get a 503, so the sender retries
@@ -482,7 +455,7 @@ export function openCaptureStore(path: string, options: CaptureStoreOptions = {}
     tryAppend(line) {
       if (closed) return false;
       try {
-        writeText(line);
+        writeLines([line], true);
         return true;
       } catch {
         return false;

@@ -1,4 +1,5 @@
-import { readFile as readFileCallback } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFile as readFileCallback, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { UsageError } from '../core/errors.js';
 
 // node:fs rather than node:fs/promises: the latter loads readline and the stream machinery at require time, a few
@@ -29,20 +30,55 @@ export async function readInput(file: string | undefined, stdin: StdinSource): P
   }
 }
 
+/** Why a file operation failed, in words (the one place that names errno codes for files). */
+export function errnoWords(e: unknown): string {
+  switch ((e as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ELOOP':
+      return 'a symbolic link loop';
+    case 'ENOTDIR':
+      return 'a parent is not a folder';
+    case 'ENOSPC':
+      return 'no space left on the disk';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENXIO':
+      return 'it is a pipe or a device, not a file';
+    default:
+      return (e as Error).message;
+  }
+}
+
 /** A UsageError that says in words why a file could not be read. */
 export function fileError(file: string, e: unknown): UsageError {
   const code = (e as NodeJS.ErrnoException).code;
-  const why =
-    code === 'ENOENT'
-      ? 'no such file'
-      : code === 'EISDIR'
-        ? 'it is a directory'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code === 'ELOOP'
-            ? 'a symbolic link loop'
-            : code === 'ENOTDIR'
-              ? 'a parent is not a folder'
-              : (e as Error).message;
-  return new UsageError(`cannot read ${file}: ${why}`, code === 'ENOENT' ? 'check the path' : undefined, e);
+  return new UsageError(`cannot read ${file}: ${errnoWords(e)}`, code === 'ENOENT' ? 'check the path' : undefined, e);
+}
+
+/**
+ * Writes a report file the user named (`check --junit`): never through a symbolic link (a cloned repository may plant
+ * `onepush-check.xml -> ~/.bashrc`) and only into a regular file. Its folder is created when its parent exists (one
+ * level, as `reports/check.xml` in CI wants), never a tree. Throws the fs error.
+ */
+export function writeOwnFile(path: string, data: string): void {
+  try {
+    mkdirSync(dirname(path));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0), 0o644);
+  try {
+    if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENXIO' });
+    ftruncateSync(fd, 0);
+    const buf = Buffer.from(data, 'utf8');
+    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off, off);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,5 +1,5 @@
 import { timerMs } from '../core/limits.js';
-import { isRetryable } from './delivery.js';
+import { backoffDelay, isRetryable } from './delivery.js';
 import { sign } from '../core/signature.js';
 import type { HttpClient } from './http-client.js';
 
@@ -182,7 +182,8 @@ export class Forwarder {
           const ok = status !== null && status >= 200 && status < 300;
           let delay: number | null = null;
           if (transient) {
-            delay = Math.min(max, base * 2 ** (attempt - 1));
+            // The delivery engine's backoff without its jitter: one event at a time has nobody to spread out from.
+            delay = backoffDelay(attempt, base, max, 1);
             if (r.retryAfterMs !== undefined) delay = Math.min(max, Math.max(delay, r.retryAfterMs));
           } else {
             this.queue.shift();

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { JsonDepthError, parseJson } from '../core/json.js';
 import { readReplayLine, readReplayValue, type ReplayItem } from '../core/replay-select.js';
-import { fileError } from './files.js';
+import { errnoWords, fileError } from './files.js';
 import { openLines, tooLongMessage } from './lines.js';
 
 // The sources `replay` reads (SPEC.md §2): capture logs, directories of them, `listen --json` NDJSON, a plain event
@@ -71,7 +71,7 @@ export async function expandSources(sources: readonly string[], cwd: string, onS
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
           const link = await lstat(entry).then((l) => l.isSymbolicLink(), () => false);
-          onSkip(join(name, f), code === 'ELOOP' ? 'a symbolic link loop' : link && code === 'ENOENT' ? 'a symbolic link to nothing' : fileError(join(name, f), e).message);
+          onSkip(join(name, f), link && code === 'ENOENT' ? 'a symbolic link to nothing' : errnoWords(e));
           continue;
         }
         if (st2.isFile()) out.push({ name: join(name, f), path: entry, size: st2.size });

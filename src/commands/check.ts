@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { errnoWords, writeOwnFile } from '../adapters/files.js';
 import { loadFixtures } from '../adapters/fixtures.js';
 import { createHttpClient, type HttpClient } from '../adapters/http-client.js';
 import { maskSecret, resolveSecret, SECRET_ENV } from '../adapters/secret.js';
@@ -266,11 +266,10 @@ async function writeJUnit(
   });
   const xml = junitXml({ name: 'onepush check', timestamp: startedAt, time: totalSeconds, properties: { url: redactUrl(url), strict: String(strict) }, cases: junitCases });
   try {
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, xml);
+    writeOwnFile(file, xml);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : code === 'ENOTDIR' ? 'a parent is not a directory' : (e as Error).message;
+    const why = code === 'ENOENT' ? `the folder ${dirname(file)} does not exist` : code === 'ELOOP' ? 'it is a symbolic link: onepush never writes a report through a link' : errnoWords(e);
     throw new OnepushError(`cannot write the JUnit report ${file}: ${why}`, { hint: 'pass another path to --junit' });
   }
 }

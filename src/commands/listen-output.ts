@@ -154,7 +154,7 @@ export interface OutputBatch {
 }
 
 /** What the thread says back. */
-export type ThreadMessage = { ack: number } | { closed: true } | { abandoned: true } | { done: true };
+export type ThreadMessage = { ack: number } | { closed: true } | { done: true };
 
 /** The data the thread starts with. */
 export interface ThreadData {
@@ -202,7 +202,7 @@ export interface EventOutputOptions {
   warn: (message: string) => void;
   /** stdout was closed by its reader (EPIPE). */
   onClosed: () => void;
-  /** How much may wait for a stdout that is not read (default 5,000 items or 16 MiB), before lines are dropped. */
+  /** How much may wait for a stdout that does not keep up (default 5,000 items or 4 MiB), before lines are dropped. */
   maxBacklogItems?: number;
   maxBacklogBytes?: number;
 }
@@ -347,20 +347,14 @@ export function startEventOutput(o: EventOutputOptions): EventOutput {
       const w = worker;
       if (!w) return { dropped: droppedEvents + droppedLines, unwritten: 0 };
       w.postMessage('close');
-      let timer: NodeJS.Timeout | undefined;
-      const done = await Promise.race([
-        exited.then(() => true),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), deadlineMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (!done) {
+      /** Whether the thread ended within `ms`. */
+      const endedWithin = (ms: number): Promise<boolean> =>
+        Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref())]);
+      if (!(await endedWithin(deadlineMs))) {
         // stdout is not being read: give up on it rather than hold the exit (events are saved either way).
         Atomics.store(stop, 0, 1);
         Atomics.notify(stop, 0);
-        const ended = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 500).unref())]);
-        if (!ended) {
+        if (!(await endedWithin(500))) {
           w.unref();
           void w.terminate();
         }

@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import type { ForwardResult } from '../adapters/forwarder.js';
 import { cell, escapeControls, jsonSafe, shellArg } from '../core/display.js';
 import { eventInfo } from '../core/event-types.js';
+import { refusalCause } from '../core/response.js';
 import type { ListenEvent, ListenSummary } from '../listener.js';
 
 // What `onepush listen` prints (SPEC.md §2): the banner, one line per event plus the fields that matter for its
@@ -227,16 +228,22 @@ export interface ForwardView {
 /** Why the app said no, and what to do, for a status that is not retried. */
 function refusalHint(status: number | null, view: ForwardView): string {
   if (status === null) return '';
-  if (status === 401 || status === 403) {
-    return view.signed
-      ? 'the app refused the signature: does it verify with the same secret as listen, over the raw body?'
-      : 'the app wants a signature: give listen its secret (--secret, ONEPUSH_WEBHOOK_SECRET, or .env)';
+  switch (refusalCause(status)) {
+    case 'signature':
+      return view.signed
+        ? 'the app refused the signature: does it verify with the same secret as listen, over the raw body?'
+        : 'the app wants a signature: give listen its secret (--secret, ONEPUSH_WEBHOOK_SECRET, or .env)';
+    case 'path':
+      return 'no such route in the app: is the path of --forward-to right?';
+    case 'size':
+      return "the app's body size limit is too small for this event";
+    case 'loop':
+      return 'a forwarding loop: the target forwards back to this listener';
+    case 'redirect':
+      return 'redirects are not followed: give the final URL';
+    default:
+      return 'a 4xx is the app saying no';
   }
-  if (status === 404 || status === 405) return 'no such route in the app: is the path of --forward-to right?';
-  if (status === 413) return "the app's body size limit is too small for this event";
-  if (status === 508) return 'a forwarding loop: the target forwards back to this listener';
-  if (status >= 300 && status < 400) return 'redirects are not followed: give the final URL';
-  return 'a 4xx is the app saying no';
 }
 
 /** The line of a forwarding attempt: the event's type and id, the app's answer, and what comes next. */

@@ -47,9 +47,8 @@ port?.on('message', (message: OutputBatch | 'close') => {
     const code = (e as NodeJS.ErrnoException).code;
     // The reader is gone (`onepush listen --json | head`): the main thread decides what that means.
     if (code === 'EPIPE') say({ closed: true });
-    else if (e instanceof Abandoned) {
-      say({ abandoned: true });
-      port.close();
-    } else throw e;
+    // The main thread gave up on a stalled stdout: nothing more is written, the thread ends.
+    else if (e instanceof Abandoned) port.close();
+    else throw e;
   }
 });

@@ -168,7 +168,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
       ...(opts.insecure ? { insecure: true } : {}),
       createSaveFolder: save === DEFAULT_SAVE,
       onWarning: (m) => out.warn(m),
-      onError: (e) => out.warn((e as { code?: string }).code !== undefined ? `could not write the capture log (${e.message}): those requests were answered 503, so they will be retried` : e.message),
+      onError: (e) => out.warn(e.message),
       checkSchemas: false,
       onEvent: (ev) => {
         if (ev.type === null || show(ev.type)) paired.event(ev, forwardTo !== null && ev.status === 200);

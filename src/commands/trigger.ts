@@ -131,15 +131,19 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
       }
     }
   }
-  // A template that cannot be built fails before anything is sent.
-  const first = templates[0];
-  if (first) build(first[0], first[1]);
+  // The first event is built now, so a template that cannot be built fails before anything is sent.
+  const pending = events();
+  const first = pending.next();
+  function* outgoing(): Generator<Outgoing> {
+    if (!first.done) yield first.value;
+    yield* pending;
+  }
   const userAgent = `onepush-cli/${ctx.version}`;
 
   const shownUrl = redactUrl(url);
   if (opts.print) {
     let i = 0;
-    for (const e of events()) {
+    for (const e of outgoing()) {
       const headers: Record<string, string> = { host: url.host, ...e.headers, 'user-agent': userAgent, 'content-length': String(Buffer.byteLength(e.body)) };
       // The URL's credentials go as Basic auth; the request shows that they do, never what they are.
       if (url.username !== '' || url.password !== '') headers.authorization = 'Basic *** (from the URL)';
@@ -197,7 +201,7 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
   try {
     await deliverAll(
       client,
-      events(),
+      outgoing(),
       (e) => ({ url, headers: e.headers, body: e.body }),
       (e, r) => {
         sent++;

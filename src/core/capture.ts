@@ -56,18 +56,19 @@ export function flattenHeaders(headers: Record<string, string | string[] | undef
 
 /** The capture of one request, as one NDJSON line (with its trailing newline). */
 export function encodeCapture(input: CaptureInput): string {
-  return encodeCaptureParts(input).join('');
+  const line = encodeCaptureParts(input);
+  return typeof line === 'string' ? line : line.join('');
 }
 
 /** Bodies from this size on are kept as a part of their own (see encodeCaptureParts). */
 export const LARGE_BODY = 64 * 1024;
 
 /**
- * The line of encodeCapture in parts whose concatenation is the line: one part for a small body, and for a body of
- * LARGE_BODY or more three (before the body, the body's JSON string, after), so a writer can write them as they
+ * The line of encodeCapture: the line itself for a small body, and for a body of LARGE_BODY or more three parts whose
+ * concatenation is the line (before the body, the body's JSON string, after), so a writer can write them as they
  * are, without first copying a large line into one string.
  */
-export function encodeCaptureParts(input: CaptureInput): string[] {
+export function encodeCaptureParts(input: CaptureInput): string | [head: string, body: string, tail: string] {
   let body: string | null = null;
   let encoding: Capture['body_encoding'] = 'utf8';
   if (input.body !== null && input.bodyText != null) body = input.bodyText;
@@ -86,9 +87,9 @@ export function encodeCaptureParts(input: CaptureInput): string[] {
   if (input.reason !== undefined) tail += `,"reason":${JSON.stringify(input.reason)}`;
   if (input.declaredSize !== undefined) tail += `,"declared_size":${input.declaredSize}`;
   tail += '}\n';
-  if (body === null) return [`${head}null${tail}`];
+  if (body === null) return `${head}null${tail}`;
   const json = JSON.stringify(body);
-  return json.length >= LARGE_BODY ? [head, json, tail] : [`${head}${json}${tail}`];
+  return json.length >= LARGE_BODY ? [head, json, tail] : `${head}${json}${tail}`;
 }
 
 /** The headers as they are when already flat and lowercase (node:http's own), else flattened. */

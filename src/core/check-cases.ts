@@ -1,4 +1,5 @@
 import { UsageError } from './errors.js';
+import { refusalCause } from './response.js';
 
 // `onepush check` (SPEC.md §2, issue #6): the catalogue of the conformance cases and how their answers are judged.
 // Pure: the command sends the requests (check-plan.ts builds them) and hands the answers in.
@@ -162,16 +163,23 @@ function fixForRejection(a: Answer, ctx: JudgeContext): string {
     if (a.errorCode === 'TIMEOUT') return 'answer within 5 s (see case 8): acknowledge first, then do the work in the background';
     return 'your app closed the connection without answering: look at its log, did it crash?';
   }
-  if (s === 401 || s === 403) {
-    return ctx.signed
-      ? 'the signature is right: is your app using the same secret, and verifying over the raw body bytes? (onepush verify --explain)'
-      : 'your app wants a signature: pass its secret with --secret or ONEPUSH_WEBHOOK_SECRET';
+  switch (refusalCause(s)) {
+    case 'signature':
+      return ctx.signed
+        ? 'the signature is right: is your app using the same secret, and verifying over the raw body bytes? (onepush verify --explain)'
+        : 'your app wants a signature: pass its secret with --secret or ONEPUSH_WEBHOOK_SECRET';
+    case 'path':
+      return 'is the URL right? onepush posts to exactly the URL you gave';
+    case 'size':
+      return "raise your body size limit to at least 1 MB (express.json's default is 100 KB)";
+    case 'redirect':
+      return 'OnePush does not follow redirects: give the final URL';
+    case 'loop':
+    case 'handler':
+      return 'your handler failed: look at your app\'s log for the error';
+    default:
+      return 'answer 2xx to every valid event, even of a type you ignore';
   }
-  if (s === 404 || s === 405) return 'is the URL right? onepush posts to exactly the URL you gave';
-  if (s === 413) return "raise your body size limit to at least 1 MB (express.json's default is 100 KB)";
-  if (s >= 300 && s < 400) return 'OnePush does not follow redirects: give the final URL';
-  if (s >= 500) return 'your handler failed: look at your app\'s log for the error';
-  return 'answer 2xx to every valid event, even of a type you ignore';
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -205,13 +213,9 @@ function judgeRejected(name: CaseName, answers: Answer[], ctx: JudgeContext): Ve
   }
   const odd = answers.find((a) => !refusedForSignature(a));
   if (odd) {
-    if (odd.status !== undefined && (odd.status === 404 || odd.status === 405 || odd.status === 410 || (odd.status >= 300 && odd.status < 400))) {
-      return notPassed(
-        'warn',
-        `${the(odd.label)} got ${odd.status}, which does not show the signature was checked (the request never reached a handler)`,
-        odd.status >= 300 && odd.status < 400 ? 'OnePush does not follow redirects: give the final URL' : 'is the URL right? onepush posts to exactly the URL you gave',
-        odd,
-      );
+    const cause = odd.status === undefined ? undefined : refusalCause(odd.status);
+    if (cause === 'path' || cause === 'redirect') {
+      return notPassed('warn', `${the(odd.label)} got ${odd.status}, which does not show the signature was checked (the request never reached a handler)`, fixForRejection(odd, ctx), odd);
     }
     if (odd.status === undefined) {
       const fix = odd.errorCode === 'TIMEOUT' ? 'refuse a bad signature at once with 401' : 'your app closed the connection: did it crash? Answer 401 instead';
@@ -384,14 +388,21 @@ export function dependsOnValidEvents(name: CaseName): boolean {
  * (401/403), the handler (5xx), a redirect, or no answer at all.
  */
 export function blockedBy(first: Answer, ctx: JudgeContext): string {
-  const s = first.status;
   const got = `valid events got ${describe(first, ctx)}`;
-  if (s === undefined) return `${got}: is your app running, and answering?`;
-  if (s === 404 || s === 405 || s === 410) return `${got}: check the path of the URL`;
-  if (s === 401 || s === 403) return ctx.signed ? `${got}: check the secret (your app's and onepush's must be the same)` : `${got}: your app wants a signature: pass its secret`;
-  if (s >= 300 && s < 400) return `${got}: a redirect, which OnePush does not follow: give the final URL`;
-  if (s >= 500) return `${got}: your handler fails: look at your app's log`;
-  return `${got}: see case 1`;
+  if (first.status === undefined) return `${got}: is your app running, and answering?`;
+  switch (refusalCause(first.status)) {
+    case 'path':
+      return `${got}: check the path of the URL`;
+    case 'signature':
+      return ctx.signed ? `${got}: check the secret (your app's and onepush's must be the same)` : `${got}: your app wants a signature: pass its secret`;
+    case 'redirect':
+      return `${got}: a redirect, which OnePush does not follow: give the final URL`;
+    case 'loop':
+    case 'handler':
+      return `${got}: your handler fails: look at your app's log`;
+    default:
+      return `${got}: see case 1`;
+  }
 }
 
 /** The exit code of a run: 1 when a case failed (or, with --strict, warned), else 0. */

@@ -69,3 +69,20 @@ export function jsonOf(text: string): unknown {
     return null;
   }
 }
+
+/** What an answer that is not 2xx most likely means, whatever command shows it (each words it for its context). */
+export type RefusalCause = 'signature' | 'path' | 'size' | 'redirect' | 'loop' | 'handler' | 'refused';
+
+/**
+ * The likely cause of a refusal, from its status: 401/403 the signature (or the secret), 404/405/410 the path, 413 the
+ * body size, 3xx a redirect (never followed), 508 a forwarding loop, other 5xx the handler, else a plain refusal.
+ */
+export function refusalCause(status: number): RefusalCause {
+  if (status === 401 || status === 403) return 'signature';
+  if (status === 404 || status === 405 || status === 410) return 'path';
+  if (status === 413) return 'size';
+  if (status >= 300 && status < 400) return 'redirect';
+  if (status === 508) return 'loop';
+  if (status >= 500) return 'handler';
+  return 'refused';
+}
