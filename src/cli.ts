@@ -61,6 +61,7 @@ function buildProgram(setRun: (run: Run) => void): Command {
       'onepush listen',
       'onepush listen --forward-to 3000 --secret whsec_test',
       'onepush listen --forward-to 3000 --forward-timeout 600000 --max-attempts 5',
+      'onepush listen --forward-to https://localhost:3443/webhooks/onepush --insecure',
       'onepush listen --json --port 0 | jq -c \'select(.kind=="event")\'',
       'onepush listen --events "email.bounced,email.c*" --no-save',
     ]))
@@ -91,6 +92,7 @@ function buildProgram(setRun: (run: Run) => void): Command {
       'onepush trigger bounced --set data.bounce.type=soft --set data.bounce.smtp_code=452',
       'onepush trigger email.delivered --duplicate --count 5',
       'onepush trigger email.clicked --print',
+      'onepush trigger email.sent --to https://localhost:3443/webhooks/onepush --insecure',
     ]))
     .action((types, opts) => setRun(async (ctx) => (await import('./commands/trigger.js')).run(types, opts, ctx)));
 
@@ -119,6 +121,7 @@ function buildProgram(setRun: (run: Run) => void): Command {
       'onepush replay .onepush/events.ndjson --type "email.b*" --since 2h',
       'onepush replay .onepush/events.ndjson --keep-signature --to http://localhost:3000/webhooks/onepush',
       'onepush listen --json | onepush replay - --to 3000',
+      'onepush replay --last 1 --to https://localhost:3443/webhooks/onepush --insecure',
     ]))
     .action((sources, opts) => setRun(async (ctx) => (await import('./commands/replay.js')).run(sources, opts, ctx)));
 
@@ -150,6 +153,7 @@ function buildProgram(setRun: (run: Run) => void): Command {
       'onepush verify body.json --signature "$(onepush sign body.json)"',
       'onepush verify .onepush/events.ndjson',
       'onepush verify .onepush/events.ndjson --id evt_01JD8Q4Z7X2K9V3M5N6P7R8S9T --explain',
+      'onepush verify .onepush/events.ndjson --last 5',
       'onepush verify body.json --signature "$SIG" --explain',
       'cat body.json | onepush verify --signature "$SIG" --json',
     ]))
@@ -172,6 +176,7 @@ function buildProgram(setRun: (run: Run) => void): Command {
       'onepush check 3000 --junit onepush-check.xml --strict',
       'onepush check :3000 --only unsigned,wrong-signature,tampered',
       'onepush check localhost:3000 --skip latency --json | jq .summary',
+      'onepush check https://localhost:3443/webhooks/onepush --insecure --only valid-events',
     ]) + '\nCases: 1 valid-events, 2 unsigned, 3 wrong-signature, 4 tampered, 5 duplicate, 6 unknown-type, 7 out-of-order,\n8 latency, 9 large-payload, 10 non-compact. Without a secret, 2–4 and 10 are skipped.\nExit codes: 0 nothing failed (warnings allowed; --strict: none), 1 a case failed, 2 could not run or reach the URL.\n')
     .action((url, opts) => setRun(async (ctx) => (await import('./commands/check.js')).run(url, opts, ctx)));
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BIN, runCli, startCli } from './helpers/cli.js';
-import { startStrictReceiver, waitForPort, type TestServer } from './helpers/servers.js';
+import { startHttpsApp, startStrictReceiver, waitForPort, type TestServer } from './helpers/servers.js';
 
 // Every example of every --help works as printed (issue #13): each is run by a shell, in a project folder with a
 // .env holding the secret, against a test app on port 3000 (an app that verifies over the raw body with that
@@ -53,14 +53,16 @@ function listening(): number[] {
   return ports;
 }
 
-const need = ['bash', 'jq', 'curl'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
-const ports = await Promise.all([portFree(3000), portFree(4242)]);
-const skip = need.length > 0 ? `needs ${need.join(', ')}` : !ports[0] || !ports[1] ? 'ports 3000 and 4242 must be free (the examples use them)' : false;
+const need = ['bash', 'jq', 'curl', 'openssl'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+const ports = await Promise.all([portFree(3000), portFree(4242), portFree(3443)]);
+const skip = need.length > 0 ? `needs ${need.join(', ')}` : ports.includes(false) ? 'ports 3000, 3443 and 4242 must be free (the examples use them)' : false;
 
 describe('every --help example works as printed', { skip }, () => {
   const project = mkdtempSync(join(tmpdir(), 'onepush-examples-'));
   const shims = join(project, '.bin');
   let app: TestServer;
+  /** The https app of the --insecure examples (a self-signed certificate). */
+  let tls: Awaited<ReturnType<typeof startHttpsApp>> | undefined;
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', PATH: `${shims}:${process.env.PATH ?? ''}` };
   delete env.FORCE_COLOR;
   delete env.ONEPUSH_WEBHOOK_SECRET;
@@ -84,9 +86,11 @@ describe('every --help example works as printed', { skip }, () => {
     });
     writeFileSync(join(project, '.onepush', 'events.ndjson'), `${lines.join('\n')}\n`, { mode: 0o600 });
     app = await startStrictReceiver(SECRET, 3000);
+    tls = await startHttpsApp(3443);
   });
   after(async () => {
     await app?.close();
+    await tls?.close();
     rmSync(project, { recursive: true, force: true });
   });
 
@@ -109,12 +113,15 @@ describe('every --help example works as printed', { skip }, () => {
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
     const closed = once(child, 'close');
     const before = app.received.length;
+    const tlsBefore = tls?.received() ?? 0;
     const port = /--port 0/.test(example) ? undefined : 4242;
     if (port !== undefined) {
       await waitForPort(port, child);
       const sent = await runCli(['trigger', 'email.bounced', '--to', `localhost:${port}`], { cwd: project, env: { ONEPUSH_WEBHOOK_SECRET: undefined } });
       assert.equal(sent.code, 0, `${example}: the listener should answer 200: ${sent.stdout}${sent.stderr}`);
       if (/--forward-to 3000|--to 3000/.test(example)) await app.waitFor(before + 1);
+      // Forwarded to the https app (--insecure): once it has the event.
+      if (example.includes(':3443')) while ((tls?.received() ?? 0) === tlsBefore && child.exitCode === null) await new Promise((resolve) => setImmediate(resolve));
     } else {
       // `--port 0` piped into jq prints nothing until an event comes: wait until a new port listens, then stop it.
       while (listening().every((p) => known.has(p))) {
@@ -124,7 +131,7 @@ describe('every --help example works as printed', { skip }, () => {
     }
     process.kill(-(child.pid as number), 'SIGINT');
     const [code] = (await closed) as [number | null];
-    return { code, out, received: app.received.length - before };
+    return { code, out, received: app.received.length - before + (tls?.received() ?? 0) - tlsBefore };
   }
 
   const helps = ['', 'listen', 'trigger', 'replay', 'sign', 'verify', 'check', 'events', 'secret'];
@@ -144,7 +151,7 @@ describe('every --help example works as printed', { skip }, () => {
       const expected = example.includes('|') ? [0, 130] : [0];
       assert.ok(expected.includes(r.code ?? -1), `exit ${r.code}: ${r.out}`);
       assert.doesNotMatch(r.out, /onepush: |\n\s+at /, r.out);
-      if (/--forward-to 3000|--to 3000/.test(example)) assert.ok(r.received >= 1, 'the app got the event');
+      if (/--forward-to 3000|--to 3000|:3443/.test(example)) assert.ok(r.received >= 1, 'the app got the event');
     });
   }
 
@@ -159,9 +166,11 @@ describe('every --help example works as printed', { skip }, () => {
     });
     for (const example of others) {
       test(`$ ${example}`, async () => {
+        const tlsBefore = tls?.received() ?? 0;
         const r = await run(example);
         assert.equal(r.code, 0, r.out);
         assert.doesNotMatch(r.out, /onepush: |\n\s+at |✘/, r.out);
+        if (example.includes(':3443')) assert.ok((tls?.received() ?? 0) > tlsBefore, 'the https app got it (--insecure)');
       });
     }
   });

@@ -3,8 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +11,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import express from 'express';
 import { BIN, cliEnv, ROOT, runCli, startCli, type LiveCli, type RunResult } from './helpers/cli.js';
-import { freePort, startRawServer, startStrictReceiver, type Received, type TestServer } from './helpers/servers.js';
+import { freePort, HAS_OPENSSL, startHttpsApp, startRawServer, startStrictReceiver, type Received, type TestServer } from './helpers/servers.js';
 
 // What a new user trips on (issue #13): each numbered item of the issue has tests here, end to end against the
 // built CLI (dist/), with real loopback peers. Files a test writes (.env, capture logs) go in a temp folder used as
@@ -424,25 +423,8 @@ describe('4. forwarding a developer can steer', () => {
     }
   });
 
-  const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
-
-  /** A self-signed certificate for localhost and 127.0.0.1, made now; an https app answering 200 with it. */
-  async function httpsApp(): Promise<{ url: string; received: () => number; close: () => Promise<void> }> {
-    const dir = project();
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { cwd: dir, encoding: 'utf8' });
-    assert.equal(made.status, 0, made.stderr);
-    let count = 0;
-    const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req: IncomingMessage, res: ServerResponse) => {
-      req.resume();
-      req.on('end', () => {
-        count++;
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{"ok":true}');
-      });
-    });
-    const { port, close } = await serve(server);
-    return { url: `https://127.0.0.1:${port}/x`, received: () => count, close };
-  }
+  const hasOpenssl = HAS_OPENSSL;
+  const httpsApp = startHttpsApp;
 
   test('an https app with a self-signed certificate: rejected once (not retried), "TLS certificate not trusted" and --insecure; with --insecure it is delivered', { skip: hasOpenssl ? false : 'openssl is not installed' }, async () => {
     const app = await httpsApp();

@@ -1,7 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type AddressInfo, type Server as NetServer } from 'node:net';
 import express from 'express';
 
 /** A request as a test peer received it. */
@@ -55,7 +60,7 @@ export async function waitForPort(port: number, child: { exitCode: number | null
   throw new Error(`port ${port} never opened`);
 }
 
-async function listen(server: Server, host = '127.0.0.1', port = 0): Promise<number> {
+async function listen(server: NetServer, host = '127.0.0.1', port = 0): Promise<number> {
   server.listen(port, host);
   await once(server, 'listening');
   return (server.address() as AddressInfo).port;
@@ -155,4 +160,41 @@ export async function startDocsReceiver(secret: string): Promise<TestServer & { 
       await once(server, 'close');
     },
   };
+}
+
+/** Whether openssl is here to make a self-signed certificate. */
+export const HAS_OPENSSL = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * An https app on 127.0.0.1 (`port`, 0 for any) with a self-signed certificate for localhost and 127.0.0.1 made now
+ * by openssl (see HAS_OPENSSL), answering 200 to everything; `received` counts the requests.
+ */
+export async function startHttpsApp(port = 0): Promise<{ url: string; port: number; received: () => number; close: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'onepush-tls-'));
+  try {
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { cwd: dir, encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`openssl could not make a certificate: ${made.stderr}`);
+    let count = 0;
+    const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
+      req.resume();
+      req.on('end', () => {
+        count++;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"ok":true}');
+      });
+    });
+    const bound = await listen(server, '127.0.0.1', port);
+    return {
+      url: `https://127.0.0.1:${bound}/webhooks/onepush`,
+      port: bound,
+      received: () => count,
+      close: async () => {
+        server.closeAllConnections();
+        server.close();
+        await once(server, 'close');
+      },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
