@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pkg from '../package.json' with { type: 'json' };
 import { encodeCapture } from '../src/core/capture.js';
-import { BIN, cliEnv, ROOT, runCli, type RunResult } from './helpers/cli.js';
+import { BIN, cliEnv, HAS_SCRIPT, ROOT, runCli, spawnOnTerminal, type RunResult } from './helpers/cli.js';
 import { loadVectors } from './helpers/vectors.js';
 
 // `sign`, `verify`, `events` and the CLI's global behaviour (issue #2), the built bin/onepush.js as a child process.
@@ -260,20 +260,19 @@ describe('verify', () => {
 
 describe('a terminal on stdin', () => {
   // `script` gives the CLI a pseudo-terminal: without a file, sign/verify would wait for typed input.
-  const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
   const inTerminal = async (args: string): Promise<{ code: number | null; output: string }> => {
-    const child = spawn('script', ['-qec', `"${process.execPath}" "${BIN}" ${args}`, '/dev/null'], { cwd: ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnOnTerminal(args);
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
     const [code] = (await once(child, 'close')) as [number | null];
     return { code, output: output.replace(/\r\n/g, '\n') };
   };
-  test('sign without a file says what to do, exit 2', { skip: hasScript ? false : 'no script(1) here' }, async () => {
+  test('sign without a file says what to do, exit 2', { skip: HAS_SCRIPT ? false : 'no script(1) here' }, async () => {
     const r = await inTerminal('sign --secret x');
     assert.equal(r.code, 2);
     assert.match(r.output, /^onepush: no body to sign: give a file, or pipe the body on stdin\nhint: /);
   });
-  test('verify without a file says what to do, exit 2', { skip: hasScript ? false : 'no script(1) here' }, async () => {
+  test('verify without a file says what to do, exit 2', { skip: HAS_SCRIPT ? false : 'no script(1) here' }, async () => {
     const r = await inTerminal('verify --secret x --signature ab');
     assert.equal(r.code, 2);
     assert.match(r.output, /^onepush: nothing to verify: /);

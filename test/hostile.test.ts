@@ -18,7 +18,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { BIN, cliEnv, printedJson, readCaptures, ROOT, runCli, startCli, type LiveCli } from './helpers/cli.js';
+import { BIN, cliEnv, HAS_SCRIPT, printedJson, readCaptures, ROOT, runCli, spawnOnTerminal, startCli, type LiveCli } from './helpers/cli.js';
 import { freePort, startRawServer } from './helpers/servers.js';
 import { mountTmpfs } from './helpers/tmpfs.js';
 import { createOutput } from '../src/adapters/terminal.js';
@@ -192,11 +192,10 @@ describe('3. a terminal with no width', () => {
     });
   });
 
-  const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
-  test('check under a pseudo-terminal of size 0×0 finishes, with bounded output', { skip: hasScript ? false : 'no script(1) here' }, async () => {
+  test('check under a pseudo-terminal of size 0×0 finishes, with bounded output', { skip: HAS_SCRIPT ? false : 'no script(1) here' }, async () => {
     const app = await startRawServer();
     try {
-      const child = spawn('script', ['-qec', `"${process.execPath}" "${BIN}" check ${app.url} --only 1,5,6`, '/dev/null'], { cwd: ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawnOnTerminal(`check ${app.url} --only 1,5,6`);
       let output = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
       const [code] = (await once(child, 'close')) as [number | null];

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import express from 'express';
-import { BIN, cliEnv, ROOT, runCli, startCli, type LiveCli, type RunResult } from './helpers/cli.js';
+import { BIN, cliEnv, HAS_SCRIPT, runCli, spawnOnTerminal, startCli, type LiveCli, type RunResult } from './helpers/cli.js';
 import { freePort, HAS_OPENSSL, startHttpsApp, startRawServer, startStrictReceiver, type Received, type TestServer } from './helpers/servers.js';
 
 // What a new user trips on (issue #13): each numbered item of the issue has tests here, end to end against the
@@ -497,8 +497,7 @@ describe('5. forward lines say which event, and sit under it on a terminal', () 
     }
   });
 
-  const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
-  test('on a terminal, a forward result that comes back at once is printed under its event, even when a second event came first', { skip: hasScript ? false : 'no script(1) here' }, async () => {
+  test('on a terminal, a forward result that comes back at once is printed under its event, even when a second event came first', { skip: HAS_SCRIPT ? false : 'no script(1) here' }, async () => {
     let answerFirst: () => void = () => {};
     const firstMayAnswer = new Promise<void>((resolve) => (answerFirst = resolve));
     const app = await startRawServer(async (r, res) => {
@@ -506,12 +505,8 @@ describe('5. forward lines say which event, and sit under it on a terminal', () 
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"ok":true}');
     });
-    const child = spawn('script', ['-qec', `"${process.execPath}" "${BIN}" listen --port 0 --no-save --forward-to ${app.url}`, '/dev/null'], {
-      cwd: ROOT,
-      // The window in which later events wait for a forward result: long here, so a slow machine cannot miss it.
-      env: cliEnv({ ONEPUSH_PAIRING_MS: '30000' }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    // The window in which later events wait for a forward result: long here, so a slow machine cannot miss it.
+    const child = spawnOnTerminal(`listen --port 0 --no-save --forward-to ${app.url}`, cliEnv({ ONEPUSH_PAIRING_MS: '30000' }));
     let output = '';
     const waiters: Array<{ re: RegExp; resolve: (m: RegExpExecArray) => void }> = [];
     child.stdout.setEncoding('utf8').on('data', (d: string) => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after } from 'node:test';
 import { once } from 'node:events';
@@ -34,6 +34,22 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
     else env[k] = v;
   }
   return env;
+}
+
+/** Whether script(1) is here to give the CLI a pseudo-terminal. */
+export const HAS_SCRIPT = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * Starts `onepush <args>` on a pseudo-terminal (script(1)); its stdin is the terminal's keyboard. The CLI is
+ * `exec`ed by a pinned /bin/sh, so it is the only process in the terminal's foreground group: a shell left
+ * between them (dash does not exec its last command) would also take a Ctrl-C and turn a clean exit into 130.
+ */
+export function spawnOnTerminal(args: string, env: NodeJS.ProcessEnv = cliEnv()): ChildProcessWithoutNullStreams {
+  return spawn('script', ['-qec', `exec "${process.execPath}" "${BIN}" ${args}`, '/dev/null'], {
+    cwd: ROOT,
+    env: { ...env, SHELL: '/bin/sh' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 /** Runs `onepush <args>` to completion and collects its exit code and output. */
