@@ -35,7 +35,7 @@ export {
   type DeliveryResult,
 } from './adapters/delivery.js';
 export { CaptureLogError } from './adapters/capture-store.js';
-export { replay, type ReplayOptions, type ReplayOutcome, type ReplayDelivery, type ReplayNote } from './adapters/replayer.js';
+export { replay, type ReplayOptions, type ReplayOutcome, type ReplayDelivery, type ReplayNote } from './app/replay.js';
 export { type Summary } from './core/report.js';
 export {
   startListener,
@@ -46,4 +46,4 @@ export {
   type ListenEvent,
   type ListenSummary,
   type ForwardResult,
-} from './listener.js';
+} from './app/listen.js';

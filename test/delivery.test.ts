@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { backoffDelay, deliver } from '../src/adapters/delivery.js';
-import { replay, type ReplayDelivery } from '../src/adapters/replayer.js';
+import { replay, type ReplayDelivery } from '../src/app/replay.js';
 import { encodeCapture } from '../src/core/capture.js';
 import { percentile, SummaryBuilder, summaryLine } from '../src/core/report.js';
 import { parseSince, readReplayLine, replayRequest, selector, takeLast, type ReplayItem } from '../src/core/replay-select.js';

@@ -19,7 +19,7 @@ import { classify, parseSize, type IncomingWebhook } from '../src/core/receiver.
 import { parseSince, readReplayLine } from '../src/core/replay-select.js';
 import { explain, sign, verify } from '../src/core/signature.js';
 import { resolveTarget } from '../src/core/target.js';
-import { listenEvent, type ListenEvent, type ListenSummary } from '../src/listener.js';
+import { listenEvent, type ListenEvent, type ListenSummary } from '../src/app/listen.js';
 
 // Property/fuzz tests: random and adversarial bodies, headers, capture lines, fixtures and responses thrown at the
 // receiver core, the capture codec, the line reader and every renderer of `listen`. None may throw anything but its

@@ -23,7 +23,7 @@ import { freePort, startRawServer } from './helpers/servers.js';
 import { mountTmpfs } from './helpers/tmpfs.js';
 import { createOutput } from '../src/adapters/terminal.js';
 import { splitLines } from '../src/adapters/lines.js';
-import { startListener } from '../src/listener.js';
+import { startListener } from '../src/app/listen.js';
 import { withinDepth } from '../src/core/json.js';
 
 // Hostile input and unlucky users (issue #12): each numbered item of the issue has a test here that failed before

@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { Chalk } from 'chalk';
 import { startEventOutput, type OutputSettings } from '../src/commands/listen-output.js';
 import { eventJson, eventLines, type RenderOptions } from '../src/commands/listen-render.js';
-import { startListener, type ListenEvent } from '../src/listener.js';
+import { startListener, type ListenEvent } from '../src/app/listen.js';
 
 // The output thread of `listen` (src/commands/listen-output.ts): the CLI's listener skips the schema check
 // (checkSchemas: false) and the thread runs it when rendering. Whatever path an event takes (the worker thread

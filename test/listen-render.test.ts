@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { Chalk } from 'chalk';
 import { bannerLines, eventJson, eventLines, forwardLine, summaryLines, utcClock, type RenderOptions } from '../src/commands/listen-render.js';
 import { classify } from '../src/core/receiver.js';
-import { listenEvent, type ListenEvent } from '../src/listener.js';
+import { listenEvent, type ListenEvent } from '../src/app/listen.js';
 import { assertGolden } from './helpers/golden.js';
 
 // The pretty output of `listen` (issue #3), pinned by a golden file: rendered in-process with a fixed clock

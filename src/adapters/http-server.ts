@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 
 // The node:http side of `listen`: reads bodies with a size cap (413 without buffering what is over), answers
 // JSON, and bounds slow or idle clients (header and request timeouts, keep-alive timeout, a connection cap), so
-// junk never piles up. What to answer is decided by the caller (src/core/receiver.ts via src/listener.ts).
+// junk never piles up. What to answer is decided by the caller (src/core/receiver.ts via src/app/listen.ts).
 //
 // Memory is in proportion to the bytes received, whatever the chunking: small chunks are copied together (a client
 // that sends a body one byte per packet costs its bytes, not a Buffer object per byte), and the bytes held

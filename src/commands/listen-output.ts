@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { ColorLevel } from '../adapters/terminal.js';
 import { escapeControls, jsonSafe, terminalSafe } from '../core/display.js';
 import { acceptedChecks } from '../core/receiver.js';
-import type { ListenEvent } from '../listener.js';
+import type { ListenEvent } from '../app/listen.js';
 import { eventJsonParts, eventLines, localClock, type RenderOptions } from './listen-render.js';
 
 // The event output of `onepush listen`, off the answer's path. The listener runs without schema checks

@@ -3,7 +3,7 @@ import type { ForwardResult } from '../adapters/forwarder.js';
 import { cell, escapeControls, jsonSafe, shellArg } from '../core/display.js';
 import { eventInfo } from '../core/event-types.js';
 import { refusalCause } from '../core/response.js';
-import type { ListenEvent, ListenSummary } from '../listener.js';
+import type { ListenEvent, ListenSummary } from '../app/listen.js';
 
 // What `onepush listen` prints (SPEC.md §2): the banner, one line per event plus the fields that matter for its
 // type, forwarding results, the summary; and the NDJSON lines of --json, built cheaply (the payload text is the

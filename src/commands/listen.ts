@@ -5,7 +5,7 @@ import { isOnepushError, UsageError } from '../core/errors.js';
 import { closestType, EVENT_TYPES, globList, globMatch, globMatcher } from '../core/event-types.js';
 import { parseSize } from '../core/receiver.js';
 import { resolveTarget } from '../core/target.js';
-import { isLoopback, startListener, type ForwardResult, type ListenEvent, type Listener } from '../listener.js';
+import { isLoopback, startListener, type ForwardResult, type ListenEvent, type Listener } from '../app/listen.js';
 import type { Context } from './context.js';
 import { startEventOutput, type EventOutput } from './listen-output.js';
 import { bannerLines, forwardLine, responseLines, summaryLines, type ForwardView } from './listen-render.js';

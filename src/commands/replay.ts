@@ -1,6 +1,6 @@
 import { tuneForDelivery } from '../adapters/http-client.js';
 import { resolveSecret, SECRET_ENV } from '../adapters/secret.js';
-import { replay, type ReplayDelivery } from '../adapters/replayer.js';
+import { replay, type ReplayDelivery } from '../app/replay.js';
 import { isOnepushError } from '../core/errors.js';
 import { summaryLine, type Summary } from '../core/report.js';
 import type { Context } from './context.js';

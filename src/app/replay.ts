@@ -5,9 +5,9 @@ import { SummaryBuilder, type Summary } from '../core/report.js';
 import { parseSince, replayRequest, selector, takeLast, type ReplayItem } from '../core/replay-select.js';
 import { sign } from '../core/signature.js';
 import { resolveTarget, DEFAULT_TARGET } from '../core/target.js';
-import { deliverAll, type DeliveryResult } from './delivery.js';
-import { createHttpClient } from './http-client.js';
-import { expandSources, readSources, type SourceEvent } from './sources.js';
+import { deliverAll, type DeliveryResult } from '../adapters/delivery.js';
+import { createHttpClient } from '../adapters/http-client.js';
+import { expandSources, readSources, type SourceEvent } from '../adapters/sources.js';
 import { jsonOf } from '../core/response.js';
 
 // `replay` as a function (the command and the library's `replay` both call it): sources → selection → signing →

@@ -1,22 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
-import { noCaptureStore, openCaptureStore, type CaptureRef, type CaptureStore } from './adapters/capture-store.js';
-import { FORWARDED_HEADER, Forwarder, type BodySource, type ForwardResult } from './adapters/forwarder.js';
-import type { HttpClient } from './adapters/http-client.js';
-import { startHttpServer, MAX_HEADERS, type EarlyRefusal, type RequestHead, type Respond, type RunningServer } from './adapters/http-server.js';
-import { createSpool, type Spool, type SpoolRef } from './adapters/spool.js';
-import { captureBody, decodeCapture, encodeCapture, encodeCaptureParts } from './core/capture.js';
-import { redactUrl } from './core/display.js';
-import { OnepushError } from './core/errors.js';
-import { classify, DuplicateTracker, refused, tooLarge, type Classification } from './core/receiver.js';
-import type { SchemaIssue } from './core/schemas.js';
-import { DEFAULT_PATH, resolveTarget } from './core/target.js';
+import { noCaptureStore, openCaptureStore, type CaptureRef, type CaptureStore } from '../adapters/capture-store.js';
+import { FORWARDED_HEADER, Forwarder, type BodySource, type ForwardResult } from '../adapters/forwarder.js';
+import type { HttpClient } from '../adapters/http-client.js';
+import { startHttpServer, MAX_HEADERS, type EarlyRefusal, type RequestHead, type Respond, type RunningServer } from '../adapters/http-server.js';
+import { createSpool, type Spool, type SpoolRef } from '../adapters/spool.js';
+import { captureBody, decodeCapture, encodeCapture, encodeCaptureParts } from '../core/capture.js';
+import { redactUrl } from '../core/display.js';
+import { OnepushError } from '../core/errors.js';
+import { classify, DuplicateTracker, refused, tooLarge, type Classification } from '../core/receiver.js';
+import type { SchemaIssue } from '../core/schemas.js';
+import { DEFAULT_PATH, resolveTarget } from '../core/target.js';
 
 // `onepush listen` as a library function (issue #3): the receiver, the capture log and the forwarding queue,
 // wired together. The CLI command only prints what this reports.
 
-export type { ForwardResult } from './adapters/forwarder.js';
+export type { ForwardResult } from '../adapters/forwarder.js';
 
 /** One answered request (the `event` line of `listen --json`). */
 export interface ListenEvent {
@@ -292,7 +292,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   let spool: Spool | undefined;
   if (forwardUrl) {
     // undici only when forwarding: `import { sign } from 'onepush-cli'` should not pay for it.
-    const { createHttpClient } = await import('./adapters/http-client.js');
+    const { createHttpClient } = await import('../adapters/http-client.js');
     client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: 1, ...(options.insecure ? { insecure: true } : {}) });
     // The queue holds where each body is, not the body: the capture log has it already; without one, a spool.
     let bodies: BodySource;
