@@ -26,7 +26,8 @@ export { buildSample, asFixture, type Fixture, type SampleOptions, type SampleOv
 export { makeId } from './core/ids.js';
 export { encodeCapture, decodeCapture, captureBody, CaptureError, type Capture, type CaptureInput } from './core/capture.js';
 export { OnepushError, UsageError, CheckFailed } from './core/errors.js';
-export { resolveTarget, DEFAULT_TARGET } from './core/target.js';
+export { resolveTarget } from './core/target.js';
+export { DEFAULT_TARGET, DEFAULT_PORT, DEFAULT_PATH, DEFAULT_CAPTURE_LOG, DELIVERY_TIMEOUT_MS, LATENCY_BUDGET_MS } from './core/defaults.js';
 export {
   deliver,
   isRetryable,

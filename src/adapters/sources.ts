@@ -5,6 +5,7 @@ import { JsonDepthError, parseJson } from '../core/json.js';
 import { readReplayLine, readReplayValue, type ReplayItem } from '../core/replay-select.js';
 import { errnoWords, fileError } from './files.js';
 import { openLines, tooLongMessage } from './lines.js';
+import { DEFAULT_CAPTURE_LOG } from '../core/defaults.js';
 
 // The sources `replay` reads (SPEC.md §2): capture logs, directories of them, `listen --json` NDJSON, a plain event
 // JSON file, or `-` for stdin. Read line by line, so memory stays flat for any size.
@@ -14,9 +15,6 @@ export type SourceEvent =
   | { kind: 'item'; item: ReplayItem }
   | { kind: 'skip'; source: string; line: number; message: string }
   | { kind: 'bad'; source: string; line: number; message: string; torn: boolean };
-
-/** The default source: the listener's capture log. */
-export const DEFAULT_CAPTURE_LOG = '.onepush/events.ndjson';
 
 /** Files in a directory that replay reads, by name. */
 const DATA_FILE = /\.(ndjson|jsonl|json)$/i;

@@ -11,7 +11,8 @@ import { redactUrl } from '../core/display.js';
 import { OnepushError } from '../core/errors.js';
 import { classify, DuplicateTracker, refused, tooLarge, type Classification } from '../core/receiver.js';
 import type { SchemaIssue } from '../core/schemas.js';
-import { DEFAULT_PATH, resolveTarget } from '../core/target.js';
+import { DEFAULT_PATH, DEFAULT_PORT } from '../core/defaults.js';
+import { resolveTarget } from '../core/target.js';
 
 // `onepush listen` as a library function (issue #3): the receiver, the capture log and the forwarding queue,
 // wired together. The CLI command only prints what this reports.
@@ -389,7 +390,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
 
   let server: RunningServer;
   try {
-    server = await startHttpServer({ host, port: options.port ?? 4242, maxBody, now, onRequest: handle });
+    server = await startHttpServer({ host, port: options.port ?? DEFAULT_PORT, maxBody, now, onRequest: handle });
   } catch (e) {
     store.discard();
     spool?.close();

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { UsageError } from '../core/errors.js';
+import { InvalidInput } from '../core/errors.js';
 import { makeId } from '../core/ids.js';
 import { SummaryBuilder, type Summary } from '../core/report.js';
 import { parseSince, replayRequest, selector, takeLast, type ReplayItem } from '../core/replay-select.js';
 import { sign } from '../core/signature.js';
-import { resolveTarget, DEFAULT_TARGET } from '../core/target.js';
+import { DEFAULT_TARGET } from '../core/defaults.js';
+import { resolveTarget } from '../core/target.js';
 import { deliverAll, type DeliveryResult } from '../adapters/delivery.js';
 import { createHttpClient } from '../adapters/http-client.js';
 import { expandSources, readSources, type SourceEvent } from '../adapters/sources.js';
@@ -59,7 +60,7 @@ export interface ReplayOptions {
   rate?: number;
   timeoutMs?: number;
   retries?: number;
-  /** Report bad lines and go on (otherwise the first bad line stops the replay with a UsageError). */
+  /** Report bad lines and go on (otherwise the first bad line stops the replay with a ReplayStopped error). */
   skipBad?: boolean;
   signal?: AbortSignal;
   cwd?: string;
@@ -82,7 +83,7 @@ export interface ReplayOutcome {
 }
 
 /** The error that stops a replay at a bad line; carries the summary of what was sent before. */
-export class ReplayStopped extends UsageError {
+export class ReplayStopped extends InvalidInput {
   summary: Summary | undefined;
   constructor(message: string, hint: string) {
     super(message, hint);
@@ -90,11 +91,11 @@ export class ReplayStopped extends UsageError {
   }
 }
 
-/** Re-sends captured events. Throws UsageError (exit 2) for a missing source or (without skipBad) a bad line. */
+/** Re-sends captured events. Throws InvalidInput for a missing source or bad options, ReplayStopped (without skipBad) at a bad line. */
 export async function replay(sources: readonly string[], options: ReplayOptions = {}): Promise<ReplayOutcome> {
   const url = resolveTarget(options.to ?? DEFAULT_TARGET);
   if (options.freshId && options.secret === undefined) {
-    throw new UsageError('--fresh-id needs a secret: the new ids change the body, so it must be re-signed', 'pass --secret <secret> or set ONEPUSH_WEBHOOK_SECRET');
+    throw new InvalidInput('fresh ids need a secret: the new ids change the body, so it must be re-signed');
   }
   let sinceMs: number | undefined;
   if (options.since !== undefined) {
@@ -103,7 +104,7 @@ export async function replay(sources: readonly string[], options: ReplayOptions 
       try {
         sinceMs = parseSince(options.since, Date.now());
       } catch (e) {
-        throw new UsageError((e as Error).message, 'use an ISO time (2026-11-27T10:00:00Z) or a duration: 30s, 10m, 2h, 1d');
+        throw new InvalidInput(`since: ${(e as Error).message}`, 'use an ISO time (2026-11-27T10:00:00Z) or a duration: 30s, 10m, 2h, 1d');
       }
     }
   }
@@ -128,7 +129,7 @@ export async function replay(sources: readonly string[], options: ReplayOptions 
         builder.skipped++;
         note({ source: ev.source, line: ev.line, message: ev.message, kind: 'bad' });
       } else {
-        throw new ReplayStopped(`${ev.source}:${ev.line}: ${ev.message}`, 'fix or remove the line, or pass --skip-bad to report bad lines and go on');
+        throw new ReplayStopped(`${ev.source}:${ev.line}: ${ev.message}`, 'fix or remove the line, or set skipBad to report bad lines and go on');
       }
     }
   }

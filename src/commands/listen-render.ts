@@ -4,6 +4,7 @@ import { cell, escapeControls, jsonSafe, shellArg } from '../core/display.js';
 import { eventInfo } from '../core/event-types.js';
 import { refusalCause } from '../core/response.js';
 import type { ListenEvent, ListenSummary } from '../app/listen.js';
+import { DEFAULT_CAPTURE_LOG } from '../core/defaults.js';
 
 // What `onepush listen` prints (SPEC.md §2): the banner, one line per event plus the fields that matter for its
 // type, forwarding results, the summary; and the NDJSON lines of --json, built cheaply (the payload text is the
@@ -261,7 +262,7 @@ export function forwardLine(r: ForwardResult, c: ChalkInstance, view: ForwardVie
     const replay =
       view.save === null
         ? c.red('not saved (--no-save): it is lost')
-        : `replay it: onepush replay${view.save === '.onepush/events.ndjson' ? '' : ` ${shellArg(view.save)}`} ${r.id === null ? '--last 1' : `--id ${shellArg(r.id)}`} --to ${shellArg(view.forwardTo)}`;
+        : `replay it: onepush replay${view.save === DEFAULT_CAPTURE_LOG ? '' : ` ${shellArg(view.save)}`} ${r.id === null ? '--last 1' : `--id ${shellArg(r.id)}`} --to ${shellArg(view.forwardTo)}`;
     tail = `${c.red(`given up after ${r.attempt} attempt${r.attempt === 1 ? '' : 's'}`)}, set aside · ${replay}`;
   } else {
     const hint = refusalHint(r.status, view);
@@ -304,7 +305,7 @@ export function summaryLines(s: ListenSummary, forwardTo: string | null, c: Chal
       lines.push(`  ${c.yellow(`${s.queued} event${s.queued === 1 ? '' : 's'} still queued`)}, ${where}`);
       if (s.save !== null) {
         const ids = s.queued_ids.filter((id) => !id.startsWith('#'));
-        const file = s.save === '.onepush/events.ndjson' ? '' : ` ${shellArg(s.save)}`;
+        const file = s.save === DEFAULT_CAPTURE_LOG ? '' : ` ${shellArg(s.save)}`;
         lines.push(`  replay them: onepush replay${file} ${ids.slice(0, 5).map((id) => `--id ${shellArg(id)}`).join(' ')}${ids.length > 5 ? ' …' : ''} --to ${shellArg(forwardTo)}`);
       }
     }

@@ -9,6 +9,7 @@ import { isLoopback, startListener, type ForwardResult, type ListenEvent, type L
 import type { Context } from './context.js';
 import { startEventOutput, type EventOutput } from './listen-output.js';
 import { bannerLines, forwardLine, responseLines, summaryLines, type ForwardView } from './listen-render.js';
+import { DEFAULT_CAPTURE_LOG, DEFAULT_PORT } from '../core/defaults.js';
 
 interface ListenOptions {
   port?: number;
@@ -38,14 +39,12 @@ function eventsWarnings(events: string): string[] {
 function portFrom(opts: ListenOptions, env: NodeJS.ProcessEnv): number {
   if (opts.port !== undefined) return opts.port;
   const fromEnv = env.ONEPUSH_PORT;
-  if (fromEnv === undefined || fromEnv.trim() === '') return 4242;
+  if (fromEnv === undefined || fromEnv.trim() === '') return DEFAULT_PORT;
   const n = Number(fromEnv);
   if (!/^\s*\d+\s*$/.test(fromEnv) || n > 65535) throw new UsageError(`ONEPUSH_PORT must be a port number from 0 to 65535 (got ${JSON.stringify(fromEnv)})`);
   return n;
 }
 
-/** The capture log `listen` uses when no --save is given; its folder is the only one created. */
-export const DEFAULT_SAVE = '.onepush/events.ndjson';
 /** The largest --max-body: every capture line of such a body stays within replay's and verify's line limit. */
 const MAX_BODY_LIMIT = 10 * 1024 * 1024;
 
@@ -166,7 +165,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
       ...(opts.forwardTimeout === undefined ? {} : { forwardTimeoutMs: opts.forwardTimeout }),
       ...(opts.maxAttempts === undefined ? {} : { maxAttempts: opts.maxAttempts }),
       ...(opts.insecure ? { insecure: true } : {}),
-      createSaveFolder: save === DEFAULT_SAVE,
+      createSaveFolder: save === DEFAULT_CAPTURE_LOG,
       onWarning: (m) => out.warn(m),
       onError: (e) => out.warn(e.message),
       checkSchemas: false,

@@ -1,7 +1,9 @@
 import { tuneForDelivery } from '../adapters/http-client.js';
 import { resolveSecret, SECRET_ENV } from '../adapters/secret.js';
-import { replay, type ReplayDelivery } from '../app/replay.js';
-import { isOnepushError } from '../core/errors.js';
+import { replay, ReplayStopped, type ReplayDelivery } from '../app/replay.js';
+import { DELIVERY_TIMEOUT_MS } from '../core/defaults.js';
+import { isOnepushError, UsageError } from '../core/errors.js';
+import { parseSince } from '../core/replay-select.js';
 import { summaryLine, type Summary } from '../core/report.js';
 import type { Context } from './context.js';
 import { cell } from '../core/display.js';
@@ -82,6 +84,18 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
       : `${c.dim(`#${d.n}`)} ${type}  ${id}  ${status}  ${Math.round(d.latency_ms)} ms`;
     return `${cols}${tries}${tail ? `  ${d.ok ? c.dim(tail) : tail}` : ''}`;
   };
+  // The words of bad options are the command's: the use case knows no flags.
+  if (opts.freshId && secret === undefined) {
+    throw new UsageError('--fresh-id needs a secret: the new ids change the body, so it must be re-signed', `pass --secret <secret> or set ${SECRET_ENV}`);
+  }
+  let since: Date | undefined;
+  if (opts.since !== undefined) {
+    try {
+      since = new Date(parseSince(opts.since, Date.now()));
+    } catch (e) {
+      throw new UsageError(`--since ${(e as Error).message}`, 'use an ISO time (2026-11-27T10:00:00Z) or a duration: 30s, 10m, 2h, 1d');
+    }
+  }
   try {
     const { summary, interrupted } = await replay(sources, {
       ...(opts.to !== undefined ? { to: opts.to } : {}),
@@ -90,11 +104,11 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
       freshId: opts.freshId === true,
       ids: opts.id ?? [],
       ...(opts.type !== undefined ? { type: opts.type } : {}),
-      ...(opts.since !== undefined ? { since: opts.since } : {}),
+      ...(since !== undefined ? { since } : {}),
       ...(opts.last !== undefined ? { last: opts.last } : {}),
       concurrency: opts.concurrency ?? 1,
       ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
-      timeoutMs: opts.timeout ?? 5000,
+      timeoutMs: opts.timeout ?? DELIVERY_TIMEOUT_MS,
       retries: opts.retries ?? 0,
       skipBad: opts.skipBad === true,
       ...(opts.insecure ? { insecure: true } : {}),
@@ -135,6 +149,7 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
     flush();
     const partial = (e as { summary?: Summary }).summary;
     if (isOnepushError(e) && partial && partial.sent > 0) printSummary(partial);
+    if (e instanceof ReplayStopped) throw new UsageError(e.message, 'fix or remove the line, or pass --skip-bad to report bad lines and go on');
     throw e;
   }
 }

@@ -1,18 +1,17 @@
-import { randomBytes } from 'node:crypto';
-import { createHttpClient, tuneForDelivery } from '../adapters/http-client.js';
-import { deliverAll, type DeliveryResult } from '../adapters/delivery.js';
+import { tuneForDelivery } from '../adapters/http-client.js';
+import type { DeliveryResult } from '../adapters/delivery.js';
 import { readInput } from '../adapters/files.js';
-import { loadFixture, readFixtureFile } from '../adapters/fixtures.js';
+import { readFixtureFile } from '../adapters/fixtures.js';
+import { trigger, triggerRequests, type TriggerEvents, type TriggerRequest } from '../app/trigger.js';
+import { DEFAULT_TARGET, DELIVERY_TIMEOUT_MS } from '../core/defaults.js';
 import { resolveSecret, SECRET_ENV } from '../adapters/secret.js';
 import { cell, redactUrl } from '../core/display.js';
 import { UsageError } from '../core/errors.js';
 import { jsonProblem, parseJson } from '../core/json.js';
 import { closestType, EVENT_TYPES, isEventType, type EventType } from '../core/event-types.js';
-import { makeId } from '../core/ids.js';
 import { parseSetValue } from '../core/paths.js';
-import { buildSample, type Fixture, type SampleOverrides } from '../core/samples.js';
-import { sign } from '../core/signature.js';
-import { DEFAULT_TARGET, resolveTarget } from '../core/target.js';
+import type { SampleOverrides } from '../core/samples.js';
+import { resolveTarget } from '../core/target.js';
 import type { Context } from './context.js';
 import { jsonOf } from '../core/response.js';
 
@@ -32,14 +31,6 @@ export interface TriggerOptions {
   print?: boolean;
   json?: boolean;
   insecure?: boolean;
-}
-
-/** One event to send: its type, id and exact body. */
-interface Outgoing {
-  type: string;
-  id: string;
-  body: string;
-  headers: Record<string, string>;
 }
 
 /** `email.bounced`, `bounced` → the type; an unknown name is a UsageError with "did you mean". */
@@ -80,7 +71,7 @@ async function readData(file: string, ctx: Context): Promise<Record<string, unkn
   return value as Record<string, unknown>;
 }
 
-/** `onepush trigger <type...>`: builds, signs and sends sample events (issue #4). */
+/** `onepush trigger <type...>`: builds, signs and sends sample events; prints each delivery as it ends. */
 export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context): Promise<number> {
   tuneForDelivery();
   const { out } = ctx;
@@ -91,59 +82,27 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
   // Which templates: --fixture (its own type, or each named type), else the shipped ones.
   const all = opts.all === true || typeArgs.some((t) => t.trim().toLowerCase() === 'all');
   const named = typeArgs.filter((t) => t.trim().toLowerCase() !== 'all');
-  let templates: Array<[string, Fixture]>;
-  if (opts.fixture !== undefined) {
-    const fixture = await readFixtureFile(opts.fixture);
-    const types = all ? [...EVENT_TYPES] : named.map(resolveType);
-    templates = types.length === 0 ? [[fixture.type, fixture]] : types.map((t) => [t, { ...fixture, type: t }]);
-  } else {
-    const types = all ? [...EVENT_TYPES] : named.map(resolveType);
-    if (types.length === 0) throw new UsageError('which event type?', `name one or more: ${EVENT_TYPES.join(', ')} (or "all")`);
-    templates = await Promise.all([...new Set(types)].map(async (t) => [t, await loadFixture(t)] as [string, Fixture]));
-  }
-  const set = parseSets(opts.set ?? []);
-  const overrides: SampleOverrides = { set, unset: opts.unset ?? [] };
+  const types = all ? [...EVENT_TYPES] : named.map(resolveType);
+  const fixture = opts.fixture === undefined ? undefined : await readFixtureFile(opts.fixture);
+  if (fixture === undefined && types.length === 0) throw new UsageError('which event type?', `name one or more: ${EVENT_TYPES.join(', ')} (or "all")`);
+  const overrides: SampleOverrides = { set: parseSets(opts.set ?? []), unset: opts.unset ?? [] };
   if (opts.data !== undefined) overrides.data = await readData(opts.data, ctx);
-
-  // Events are built as they are sent (fresh ids), never all at once: `--count 5000000` stays flat in memory.
-  const count = opts.count ?? 1;
-  const copies = opts.duplicate ? 2 : 1;
-  const total = templates.length * count * copies;
-  const build = (type: string, fixture: Fixture): Outgoing => {
-    const now = Date.now();
-    let event: Record<string, unknown>;
-    try {
-      event = buildSample(fixture, { now: new Date(now), id: makeId('evt', now, randomBytes(10)), emailId: makeId('em', now, randomBytes(10)), overrides });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    const body = JSON.stringify(event);
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (secret !== undefined) headers['x-onepush-signature'] = sign(body, secret);
-    return { type: typeof event.type === 'string' ? event.type : type, id: typeof event.id === 'string' ? event.id : '', body, headers };
+  const events: TriggerEvents = {
+    types,
+    ...(fixture ? { fixture } : {}),
+    overrides,
+    count: opts.count ?? 1,
+    duplicate: opts.duplicate === true,
+    ...(secret !== undefined ? { secret } : {}),
   };
-  function* events(): Generator<Outgoing> {
-    for (const [type, fixture] of templates) {
-      for (let i = 0; i < count; i++) {
-        const o = build(type, fixture);
-        yield o;
-        if (copies === 2) yield o;
-      }
-    }
-  }
-  // The first event is built now, so a template that cannot be built fails before anything is sent.
-  const pending = events();
-  const first = pending.next();
-  function* outgoing(): Generator<Outgoing> {
-    if (!first.done) yield first.value;
-    yield* pending;
-  }
   const userAgent = `onepush-cli/${ctx.version}`;
-
   const shownUrl = redactUrl(url);
+
   if (opts.print) {
+    // Built here, before anything is printed: a template that cannot be built fails first.
+    const { requests } = await triggerRequests(events);
     let i = 0;
-    for (const e of outgoing()) {
+    for (const e of requests) {
       const headers: Record<string, string> = { host: url.host, ...e.headers, 'user-agent': userAgent, 'content-length': String(Buffer.byteLength(e.body)) };
       // The URL's credentials go as Basic auth; the request shows that they do, never what they are.
       if (url.username !== '' || url.password !== '') headers.authorization = 'Basic *** (from the URL)';
@@ -162,12 +121,8 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
     return 0;
   }
 
-  if (secret === undefined) out.warn(`no secret: sending unsigned events (pass --secret or set ${SECRET_ENV})`);
   const signal = ctx.shutdownSignal();
-  const client = createHttpClient({ userAgent, connections: opts.concurrency ?? 1, ...(opts.insecure ? { insecure: true } : {}) });
-  let failed = 0;
-  const print = (e: Outgoing, r: DeliveryResult): void => {
-    if (!r.ok) failed++;
+  const print = (e: TriggerRequest, r: DeliveryResult): void => {
     if (opts.json) {
       out.json({
         kind: 'delivery',
@@ -197,24 +152,23 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
       : `${cell(e.type, 60)}  ${cell(e.id, 100)}  ${status}  ${Math.round(r.latencyMs)} ms`;
     out.out(`${cols}${tries}${tail ? `  ${r.ok ? c.dim(tail) : tail}` : ''}`);
   };
-  let sent = 0;
-  try {
-    await deliverAll(
-      client,
-      outgoing(),
-      (e) => ({ url, headers: e.headers, body: e.body }),
-      (e, r) => {
-        sent++;
-        print(e, r);
-      },
-      { concurrency: opts.concurrency ?? 1, timeoutMs: opts.timeout ?? 5000, retries: opts.retries ?? 0, signal },
-    );
-  } finally {
-    await client.close();
-  }
-  if (signal.aborted) {
-    out.err(`trigger: interrupted (Ctrl-C) after ${sent} of ${total} deliveries`);
+  const outcome = await trigger({
+    ...events,
+    to: url.href,
+    concurrency: opts.concurrency ?? 1,
+    timeoutMs: opts.timeout ?? DELIVERY_TIMEOUT_MS,
+    retries: opts.retries ?? 0,
+    ...(opts.insecure ? { insecure: true } : {}),
+    userAgent,
+    signal,
+    onStart: () => {
+      if (secret === undefined) out.warn(`no secret: sending unsigned events (pass --secret or set ${SECRET_ENV})`);
+    },
+    onDelivery: print,
+  });
+  if (outcome.interrupted) {
+    out.err(`trigger: interrupted (Ctrl-C) after ${outcome.sent} of ${outcome.total} deliveries`);
     return 130;
   }
-  return failed > 0 || sent < total ? 1 : 0;
+  return outcome.failed > 0 || outcome.sent < outcome.total ? 1 : 0;
 }

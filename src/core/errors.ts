@@ -1,7 +1,6 @@
-/** Exit codes of every command (SPEC.md §2): 0 ok, 1 the check said no, 2 could not run. */
-export const EXIT_OK = 0;
-export const EXIT_NO = 1;
-export const EXIT_USAGE = 2;
+/** Exit codes of every command: 0 ok, 1 the check said no (grep's 1), 2 could not run. */
+const EXIT_NO = 1;
+const EXIT_USAGE = 2;
 
 /** A registry symbol: the same in every bundle, unlike the class itself. */
 const ONEPUSH_ERROR = Symbol.for('onepush.error');
@@ -26,10 +25,21 @@ export class OnepushError extends Error {
   }
 }
 
-/** The command could not run: bad flag, unreadable or malformed input, port in use (exit 2). */
-export class UsageError extends OnepushError {
+/**
+ * The input cannot be used: a malformed URL, template, selection or file. Thrown by the use cases and the core,
+ * which know nothing of flags; the CLI shows it as it shows a UsageError (exit 2).
+ */
+export class InvalidInput extends OnepushError {
   constructor(message: string, hint?: string, cause?: unknown) {
     super(message, { exitCode: EXIT_USAGE, ...(hint === undefined ? {} : { hint }), cause });
+    this.name = 'InvalidInput';
+  }
+}
+
+/** The command could not run: bad flag, unreadable or malformed input, port in use (exit 2). */
+export class UsageError extends InvalidInput {
+  constructor(message: string, hint?: string, cause?: unknown) {
+    super(message, hint, cause);
     this.name = 'UsageError';
   }
 }

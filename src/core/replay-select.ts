@@ -113,7 +113,7 @@ export function readReplayLine(text: string, source: string, line: number): Line
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
-/** `--since`: an ISO time, or a duration back from `nowMs` (`30s`, `10m`, `2h`, `1d`, `1w`). Throws TypeError. */
+/** A start time: an ISO time, or a duration back from `nowMs` (`30s`, `10m`, `2h`, `1d`, `1w`). Throws TypeError. */
 export function parseSince(text: string, nowMs: number): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$/i.exec(text);
   if (m) return nowMs - Number(m[1]) * (UNITS[(m[2] as string).toLowerCase()] as number);
@@ -121,7 +121,7 @@ export function parseSince(text: string, nowMs: number): number {
     const t = Date.parse(text.trim());
     if (!Number.isNaN(t)) return t;
   }
-  throw new TypeError(`--since ${JSON.stringify(text)} is neither an ISO time nor a duration`);
+  throw new TypeError(`${JSON.stringify(text)} is neither an ISO time nor a duration`);
 }
 
 export interface Selection {

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { deliverAll, type DeliveryResult } from '../adapters/delivery.js';
+import { loadFixture } from '../adapters/fixtures.js';
+import { createHttpClient } from '../adapters/http-client.js';
+import { DEFAULT_TARGET, DELIVERY_TIMEOUT_MS } from '../core/defaults.js';
+import { InvalidInput } from '../core/errors.js';
+import { EVENT_TYPES, type EventType } from '../core/event-types.js';
+import { makeId } from '../core/ids.js';
+import { buildSample, type Fixture, type SampleOverrides } from '../core/samples.js';
+import { sign } from '../core/signature.js';
+import { resolveTarget } from '../core/target.js';
+
+// The trigger use case: sample events built from templates (fresh ids and times), signed, and sent with retries.
+// Events are built as they are sent, never all at once, so a count of millions stays flat in memory.
+
+/** What to build: which templates, how many of each, with which changes. */
+export interface TriggerEvents {
+  /** The types to send; each uses its shipped template, or `fixture` with its type replaced. */
+  types?: readonly EventType[];
+  /** A template of your own: sent as its own type when `types` is empty. */
+  fixture?: Fixture;
+  /** Changes applied to every event (set, unset, deep-merged data). */
+  overrides?: SampleOverrides;
+  /** Events per type (default 1). */
+  count?: number;
+  /** Send every event twice, same id and bytes (default false). */
+  duplicate?: boolean;
+  /** Signs each body (x-onepush-signature); unsigned without one. */
+  secret?: string;
+}
+
+/** One event to send: its type, id, exact body and headers (signed when a secret was given). */
+export interface TriggerRequest {
+  type: string;
+  id: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+export interface TriggerOptions extends TriggerEvents {
+  /** Where to send (a URL or a shorthand such as `3000`; default the listener's URL). */
+  to?: string;
+  /** Parallel deliveries (default 1: in order). */
+  concurrency?: number;
+  /** Per-attempt timeout (default 5,000 ms). */
+  timeoutMs?: number;
+  /** Retries after a network error, a timeout, 5xx or 429 (default 0). */
+  retries?: number;
+  /** Accept a self-signed certificate (https). */
+  insecure?: boolean;
+  userAgent?: string;
+  /** Stops starting deliveries; those in flight finish. */
+  signal?: AbortSignal;
+  /** Called once the first event is built, before anything is sent. */
+  onStart?: () => void;
+  /** Called as each delivery ends (after its retries). */
+  onDelivery?: (request: TriggerRequest, result: DeliveryResult) => void;
+}
+
+export interface TriggerOutcome {
+  /** Deliveries planned (types × count × copies). */
+  total: number;
+  /** Deliveries that ended (2xx or not). */
+  sent: number;
+  /** Deliveries that did not end in 2xx. */
+  failed: number;
+  /** The signal stopped it before every delivery was made. */
+  interrupted: boolean;
+}
+
+/**
+ * The requests `trigger` would send, built lazily. The first is built before this returns, so a template that
+ * cannot be built fails here (InvalidInput), before anything is sent. `total` is how many it yields.
+ */
+export async function triggerRequests(events: TriggerEvents): Promise<{ total: number; requests: Iterable<TriggerRequest> }> {
+  const types = events.types ?? [];
+  let templates: Array<[string, Fixture]>;
+  if (events.fixture !== undefined) {
+    const fixture = events.fixture;
+    templates = types.length === 0 ? [[fixture.type, fixture]] : types.map((t) => [t, { ...fixture, type: t }]);
+  } else {
+    if (types.length === 0) throw new InvalidInput('which event type?', `name one or more: ${EVENT_TYPES.join(', ')}`);
+    templates = await Promise.all([...new Set(types)].map(async (t) => [t, await loadFixture(t)] as [string, Fixture]));
+  }
+  const count = events.count ?? 1;
+  const copies = events.duplicate ? 2 : 1;
+  const { secret, overrides } = events;
+  const build = (type: string, fixture: Fixture): TriggerRequest => {
+    const now = Date.now();
+    let event: Record<string, unknown>;
+    try {
+      event = buildSample(fixture, { now: new Date(now), id: makeId('evt', now, randomBytes(10)), emailId: makeId('em', now, randomBytes(10)), ...(overrides ? { overrides } : {}) });
+    } catch (e) {
+      throw new InvalidInput((e as Error).message);
+    }
+    const body = JSON.stringify(event);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (secret !== undefined) headers['x-onepush-signature'] = sign(body, secret);
+    return { type: typeof event.type === 'string' ? event.type : type, id: typeof event.id === 'string' ? event.id : '', body, headers };
+  };
+  function* all(): Generator<TriggerRequest> {
+    for (const [type, fixture] of templates) {
+      for (let i = 0; i < count; i++) {
+        const r = build(type, fixture);
+        yield r;
+        if (copies === 2) yield r;
+      }
+    }
+  }
+  const pending = all();
+  const first = pending.next();
+  function* requests(): Generator<TriggerRequest> {
+    if (!first.done) yield first.value;
+    yield* pending;
+  }
+  return { total: templates.length * count * copies, requests: { [Symbol.iterator]: requests } };
+}
+
+/** Builds, signs and sends sample events; reports each delivery through `onDelivery`. Never prints, never throws for a failed delivery. */
+export async function trigger(options: TriggerOptions): Promise<TriggerOutcome> {
+  const url = resolveTarget(options.to ?? DEFAULT_TARGET);
+  const { total, requests } = await triggerRequests(options);
+  options.onStart?.();
+  const concurrency = options.concurrency ?? 1;
+  const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: concurrency, ...(options.insecure ? { insecure: true } : {}) });
+  let sent = 0;
+  let failed = 0;
+  try {
+    await deliverAll(
+      client,
+      requests,
+      (r) => ({ url, headers: r.headers, body: r.body }),
+      (r, result) => {
+        sent++;
+        if (!result.ok) failed++;
+        options.onDelivery?.(r, result);
+      },
+      {
+        concurrency,
+        timeoutMs: options.timeoutMs ?? DELIVERY_TIMEOUT_MS,
+        retries: options.retries ?? 0,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
+  } finally {
+    await client.close();
+  }
+  return { total, sent, failed, interrupted: options.signal?.aborted === true && sent < total };
+}
