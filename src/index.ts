@@ -1,4 +1,5 @@
-// The library API (SPEC.md §4): the core of onepush for tests in users' code.
+// The library: every use case of the CLI (listen, trigger, replay, check, verify, sign) as a function of options
+// and callbacks that returns its outcome as data, never prints and never exits; and the core they are built on.
 export { sign, verify, explain, type Body, type Explanation } from './core/signature.js';
 export {
   EVENT_TYPES,
@@ -25,7 +26,7 @@ export {
 export { buildSample, asFixture, type Fixture, type SampleOptions, type SampleOverrides } from './core/samples.js';
 export { makeId } from './core/ids.js';
 export { encodeCapture, decodeCapture, captureBody, CaptureError, type Capture, type CaptureInput } from './core/capture.js';
-export { OnepushError, UsageError, CheckFailed } from './core/errors.js';
+export { OnepushError, InvalidInput, UsageError, CheckFailed } from './core/errors.js';
 export { resolveTarget } from './core/target.js';
 export { DEFAULT_TARGET, DEFAULT_PORT, DEFAULT_PATH, DEFAULT_CAPTURE_LOG, DELIVERY_TIMEOUT_MS, LATENCY_BUDGET_MS } from './core/defaults.js';
 export {
@@ -36,10 +37,15 @@ export {
   type DeliveryResult,
 } from './adapters/delivery.js';
 export { CaptureLogError } from './adapters/capture-store.js';
-export { replay, type ReplayOptions, type ReplayOutcome, type ReplayDelivery, type ReplayNote } from './app/replay.js';
+export { replay, ReplayStopped, type ReplayOptions, type ReplayOutcome, type ReplayDelivery, type ReplayNote } from './app/replay.js';
+export { trigger, triggerRequests, type TriggerOptions, type TriggerEvents, type TriggerRequest, type TriggerOutcome } from './app/trigger.js';
+export { check, checkCases, type CheckOptions, type CheckOutcome, type CaseReport, type RequestReport } from './app/check.js';
+export { CaseSelectionError, type CaseName, type Result as CheckResult } from './core/check-cases.js';
+export { verifyBody, verifyCaptureLog, NotACaptureLog, type VerifyOptions, type VerifyResult } from './app/verify.js';
 export { type Summary } from './core/report.js';
 export {
   startListener,
+  startListener as listen,
   isLoopback,
   ForwardLoopError,
   type Listener,

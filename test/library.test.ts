@@ -18,7 +18,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('library (dist/index.js)', () => {
   test('exports what README documents', () => {
-    for (const name of ['sign', 'verify', 'explain', 'buildSample', 'makeId', 'encodeCapture', 'decodeCapture', 'captureBody', 'CaptureError', 'validateEvent', 'asFixture', 'resolveTarget', 'CaptureLogError', 'ForwardLoopError']) {
+    for (const name of ['listen', 'trigger', 'triggerRequests', 'replay', 'check', 'verifyCaptureLog', 'verifyBody', 'InvalidInput', 'CaseSelectionError', 'sign', 'verify', 'explain', 'buildSample', 'makeId', 'encodeCapture', 'decodeCapture', 'captureBody', 'CaptureError', 'validateEvent', 'asFixture', 'resolveTarget', 'CaptureLogError', 'ForwardLoopError']) {
       assert.equal(typeof (lib as Record<string, unknown>)[name], 'function', name);
     }
     assert.equal(lib.EVENT_TYPES.length, 7);
@@ -92,6 +92,22 @@ describe('library (dist/index.js)', () => {
     assert.equal(stderr, '');
     assert.equal(stdout, '200 true {"received":true,"id":"evt_test_1"}\n');
   });
+  test("README's use-case example (listen, trigger, verifyCaptureLog, replay, check) works verbatim and prints what its comments say", async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Library'), readme.indexOf('## Capture format'));
+    const code = [...section.matchAll(/```js\n([\s\S]*?)```/g)][2]?.[1];
+    assert.ok(code !== undefined && code.includes('check(') && code.includes('trigger('), 'a third ```js block under ## Library');
+    const proj = join(dir, 'use-cases');
+    mkdirSync(join(proj, 'node_modules'), { recursive: true });
+    symlinkSync(ROOT, join(proj, 'node_modules', 'onepush-cli'), 'dir');
+    writeFileSync(join(proj, 'package.json'), '{"type":"module"}');
+    writeFileSync(join(proj, 'example.js'), code);
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['example.js'], { cwd: proj });
+    assert.equal(stderr, '');
+    // Each console.log's comment is what it prints (`a, b` for a loop's lines).
+    const expected = [...code.matchAll(/^(.*console\.log\(.*)\/\/ (.*)$/gm)].flatMap((m) => (m[1]!.includes('for await') ? m[2]!.split(', ') : [m[2]!]));
+    assert.deepEqual(stdout.trimEnd().split('\n'), expected);
+  });
   test('typed: typical uses type-check against dist/types (strict, nodenext, a Node project with @types/node)', async () => {
     const proj = join(dir, 'typed');
     mkdirSync(join(proj, 'node_modules'), { recursive: true });
@@ -104,7 +120,7 @@ describe('library (dist/index.js)', () => {
     writeFileSync(
       join(proj, 'use.ts'),
       [
-        "import { sign, verify, explain, eventSchemas, buildSample, decodeCapture, type EmailBouncedEvent, type Explanation } from 'onepush-cli';",
+        "import { sign, verify, explain, eventSchemas, buildSample, decodeCapture, check, trigger, type CaseReport, type CheckOutcome, type EmailBouncedEvent, type Explanation } from 'onepush-cli';",
         "const s: string = sign('{}', 'k');",
         "const ok: boolean = verify(new Uint8Array(2), 'k', s);",
         "const why: Explanation['code'] = explain('{}', 'k', undefined).code;",
@@ -112,9 +128,15 @@ describe('library (dist/index.js)', () => {
         "const kind: 'hard' | 'soft' = bounce.data.bounce.type;",
         "const e = buildSample({ type: 'email.sent', data: {} }, { now: new Date(), id: 'evt_1', emailId: 'em_1' });",
         "const body: string | null = decodeCapture('{}').body;",
+        "const outcome: Promise<CheckOutcome> = check({ url: 'http://localhost:1', only: '1', budgetMs: 1 });",
+        "const first: Promise<CaseReport['result'] | undefined> = outcome.then((o) => o.cases[0]?.result);",
+        "const sent: Promise<number> = trigger({ to: '3000', types: ['email.sent'], onDelivery: (r, d) => void [r.id, d.status] }).then((o) => o.sent);",
+        "// @ts-expect-error: an event type is one of the seven",
+        "trigger({ types: ['email.nope'] });",
         '// @ts-expect-error: the secret must be a string',
         'sign("{}", 42);',
-        'export { ok, why, kind, e, body };',
+        'outcome.catch(() => {}); sent.catch(() => {});',
+        'export { ok, why, kind, e, body, first };',
       ].join('\n'),
     );
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');

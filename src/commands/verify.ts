@@ -1,10 +1,7 @@
 import { readInput } from '../adapters/files.js';
-import { openLines, tooLongMessage } from '../adapters/lines.js';
 import { requireSecret } from '../adapters/secret.js';
-import { CaptureError, captureBody, decodeCapture } from '../core/capture.js';
+import { NotACaptureLog, verifyBody, verifyCaptureLog, type VerifyResult } from '../app/verify.js';
 import { CheckFailed, UsageError } from '../core/errors.js';
-import { parseJson } from '../core/json.js';
-import { explain, verify, type Explanation } from '../core/signature.js';
 import type { Context } from './context.js';
 import { cell } from '../core/display.js';
 
@@ -22,71 +19,32 @@ export interface VerifyOptions {
 /** Nothing was there to check: an empty input, or a selection that matched nothing (exit 1, as grep's). */
 class NothingToDo extends CheckFailed {}
 
-interface Result {
-  source: string;
-  line?: number;
-  id?: string;
-  valid: boolean;
-  /** Set when the body could not be checked (a 413 capture has no body). */
-  skipped?: boolean;
-  code: Explanation['code'] | 'no-body';
-  message: string;
-}
+type Result = VerifyResult;
 
-function check(body: Buffer, secret: string, header: string | undefined, wantExplain: boolean): Pick<Result, 'valid' | 'code' | 'message'> {
-  if (wantExplain) {
-    const e = explain(body, secret, header);
-    return { valid: e.valid, code: e.code, message: e.message };
-  }
-  if (verify(body, secret, header)) return { valid: true, code: 'valid', message: 'valid signature' };
-  if (header === undefined || header.trim() === '') return { valid: false, code: 'missing', message: 'no signature: the x-onepush-signature header is missing or empty' };
-  if (!/^[0-9a-fA-F]{64}$/.test(header)) {
-    return { valid: false, code: 'not-hex', message: `the signature is not a 64-character hex digest (got ${[...header].length} character${[...header].length === 1 ? '' : 's'}; add --explain to find out why)` };
-  }
-  return { valid: false, code: 'no-match', message: 'signature does not match the body (add --explain to find out why)' };
-}
-
-function idOf(body: Buffer): string | undefined {
-  try {
-    const id = (parseJson(body.toString('utf8')) as { id?: unknown } | null)?.id;
-    return typeof id === 'string' ? id : undefined;
-  } catch {
-    return undefined;
-  }
+/** The use case's verdict in the CLI's words: a mismatch points at --explain. */
+function worded(r: Result, explained: boolean): Result {
+  if (explained || (r.code !== 'no-match' && r.code !== 'not-hex')) return r;
+  return { ...r, message: r.code === 'no-match' ? `${r.message} (add --explain to find out why)` : r.message.replace(/\)$/, '; add --explain to find out why)') };
 }
 
 /** Checks every capture line of a capture log, taking the signature from its headers. */
 async function* checkCaptureLog(file: string, ctx: Context, secret: string, wantExplain: boolean): AsyncGenerator<Result> {
-  const lines = await openLines(file, () => ctx.stdin);
-  let first = true;
-  for await (const line of lines) {
-    if (line.tooLong === undefined && line.text.trim() === '') continue;
-    let capture;
-    try {
-      if (line.tooLong !== undefined) throw new CaptureError(tooLongMessage(line.tooLong));
-      capture = decodeCapture(line.text);
-    } catch (e) {
-      if (!(e instanceof CaptureError)) throw e;
-      if (first) {
-        throw new UsageError(`${file === '-' ? 'stdin' : file} is not a capture log (line ${line.number}: ${e.message})`, 'for a raw body, pass the signature with --signature <hex>');
-      }
-      if (!line.terminated) {
-        ctx.out.warn(`${file}:${line.number}: torn last line skipped (the listener was killed mid-write?)`);
-        continue;
-      }
-      throw new UsageError(`${file === '-' ? 'stdin' : file}:${line.number}: malformed capture line: ${e.message}`, 'a capture log has one JSON object per line, as onepush listen writes it');
+  let any = false;
+  try {
+    for await (const r of verifyCaptureLog(file, {
+      secret,
+      explain: wantExplain,
+      stdin: () => ctx.stdin,
+      onTorn: (line) => ctx.out.warn(`${file}:${line}: torn last line skipped (the listener was killed mid-write?)`),
+    })) {
+      any = true;
+      yield worded(r, wantExplain);
     }
-    first = false;
-    const base = { source: file, line: line.number };
-    if (capture.body === null) {
-      yield { ...base, valid: false, skipped: true, code: 'no-body', message: `skipped: the body was not captured (answered ${capture.status})` };
-      continue;
-    }
-    const body = captureBody(capture);
-    const id = idOf(body);
-    yield { ...base, ...(id === undefined ? {} : { id }), ...check(body, secret, capture.headers['x-onepush-signature'], wantExplain) };
+  } catch (e) {
+    if (!(e instanceof NotACaptureLog)) throw e;
+    throw new UsageError(e.message, e.firstLine ? 'for a raw body, pass the signature with --signature <hex>' : 'a capture log has one JSON object per line, as onepush listen writes it');
   }
-  if (first) throw new NothingToDo(`nothing to verify: ${file === '-' ? 'stdin' : file} is empty`, 'pass a body with --signature <hex>, or a capture log');
+  if (!any) throw new NothingToDo(`nothing to verify: ${file === '-' ? 'stdin' : file} is empty`, 'pass a body with --signature <hex>, or a capture log');
 }
 
 /** `onepush verify [file...]`: offline signature check with grep-style exit codes (SPEC.md §2). */
@@ -135,7 +93,7 @@ export async function run(files: string[], opts: VerifyOptions, ctx: Context): P
   for (const source of sources) {
     if (opts.signature !== undefined) {
       const body = await readInput(source, () => ctx.stdin);
-      show({ source, ...check(body, secret, opts.signature, opts.explain === true) });
+      show(worded({ source, ...verifyBody(body, opts.signature, { secret, explain: opts.explain === true }) }, opts.explain === true));
     } else {
       for await (const r of checkCaptureLog(source, ctx, secret, opts.explain === true)) take(r);
     }
