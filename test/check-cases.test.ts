@@ -99,7 +99,7 @@ test('valid-events passes on 2xx only and names the first failing type with its 
   const allUnauthorised = EVENT_TYPES.map((t) => answer(401, t));
   assert.match(judgeCase('valid-events', allUnauthorised, ctx).message, /^every type got 401/);
   assert.match(judgeCase('valid-events', allUnauthorised, ctx).fix ?? '', /same secret/);
-  assert.match(judgeCase('valid-events', allUnauthorised, { ...ctx, signed: false }).fix ?? '', /--secret/);
+  assert.match(judgeCase('valid-events', allUnauthorised, { ...ctx, signed: false }).fix ?? '', /^your app wants a signature: sign with its secret$/);
   assert.match(judgeCase('valid-events', [answer(301, 'email.sent')], ctx).fix ?? '', /redirects/);
   assert.match(judgeCase('valid-events', [answer(404, 'email.sent')], ctx).fix ?? '', /URL/);
 });

@@ -91,3 +91,15 @@ test('the event JSON line is one parseable line, even for a pretty-printed body'
   assert.deepEqual(JSON.parse(eventJson(ev, true)).headers, headers);
   assert.equal(JSON.parse(eventJson(event(4, 'junk', undefined, undefined), false)).payload, null);
 });
+
+test('a 413 tells the sender the limit in plain words, and the developer which flag raises it', async () => {
+  const { tooLarge } = await import('../src/core/receiver.js');
+  const c = tooLarge(2048, 5000);
+  assert.equal(c.status, 413);
+  const body = JSON.parse(c.answer) as { reason: string };
+  assert.equal(body.reason, "body of 5000 bytes is larger than the listener's limit (2048 bytes)");
+  assert.doesNotMatch(c.answer, /--/, 'the sender is told no flag of a command it does not run');
+  const head = { method: 'POST', path: '/webhooks/onepush', headers: {} };
+  const lines = eventLines(listenEvent(c, 1, head, new Date(T0).toISOString(), 5000, null), plain);
+  assert.match(lines.join('\n'), /413  body of 5000 bytes is larger than the listener's limit \(2048 bytes\)\n +a larger limit: onepush listen --max-body <size>/);
+});

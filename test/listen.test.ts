@@ -85,7 +85,7 @@ describe('onepush listen --json', () => {
     assert.match(String(get.body.reason), /GET/);
     const big = await signed(url, JSON.stringify({ id: 'evt_big', pad: 'x'.repeat(5000) }));
     assert.equal(big.status, 413);
-    assert.match(String(big.body.reason), /larger than --max-body \(2048 bytes\)/);
+    assert.match(String(big.body.reason), /larger than the listener's limit \(2048 bytes\)/);
     const dup = await signed(url, body);
     assert.equal(dup.status, 200);
 
@@ -144,7 +144,7 @@ describe('onepush listen --json', () => {
       req.write('z'.repeat(4096));
     });
     assert.equal(chunked.status, 413);
-    assert.match(JSON.parse(chunked.body).reason, /larger than --max-body/);
+    assert.match(JSON.parse(chunked.body).reason, /larger than the listener's limit/);
 
     // Clients that vanish halfway through a body, by reset and by close: nothing to answer, nothing must break.
     const { port } = new URL(url);

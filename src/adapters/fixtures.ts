@@ -8,7 +8,7 @@ import { jsonProblem, parseJson } from '../core/json.js';
 import { asFixture, type Fixture } from '../core/samples.js';
 import { fileError } from './files.js';
 
-// The shipped templates (`fixtures/<type>.json`, SPEC.md §1). The package's root is found by walking up from this
+// The shipped templates (`fixtures/<type>.json`). The package's root is found by walking up from this
 // module's own file, because where this code sits differs: src/adapters/ under tsx, dist/ or dist/chunks/ once
 // bundled. Nothing here runs at import time.
 

@@ -7,7 +7,7 @@ import { errnoWords, fileError } from './files.js';
 import { openLines, tooLongMessage } from './lines.js';
 import { DEFAULT_CAPTURE_LOG } from '../core/defaults.js';
 
-// The sources `replay` reads (SPEC.md §2): capture logs, directories of them, `listen --json` NDJSON, a plain event
+// The sources `replay` reads: capture logs, directories of them, `listen --json` NDJSON, a plain event
 // JSON file, or `-` for stdin. Read line by line, so memory stays flat for any size.
 
 /** What reading a source gives: an event to send, a line skipped by design, or a bad line. */

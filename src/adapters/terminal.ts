@@ -1,7 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { terminalSafe, toJsonLine } from '../core/display.js';
 
-// The one place that knows about colour, TTYs and spinners (STYLE.md). Commands print through an Output, so
+// The one place that knows about colour, TTYs and spinners. Commands print through an Output, so
 // tests can hand in buffers, and stdout stays clean data while stderr carries progress, warnings and errors.
 
 /** A stream the output writes to: process.stdout/stderr or a test buffer. */

@@ -114,6 +114,7 @@ export async function run(target: string, opts: CheckOptions, ctx: Context): Pro
 
 /** The CLI's words for a case not run: where the secret comes from, and the key that interrupts. */
 function wordForCli(r: CaseReport): void {
+  if (r.fix !== null) r.fix = r.fix.replace('your app wants a signature: sign with its secret', `your app wants a signature: pass its secret with --secret or ${SECRET_ENV}`);
   if (r.details.reason === 'no-secret') r.message = SKIP_WORDS;
   else if (r.details.reason === 'interrupted') r.message = 'not run: interrupted (Ctrl-C)';
 }

@@ -5,8 +5,9 @@ import { eventInfo } from '../core/event-types.js';
 import { refusalCause } from '../core/response.js';
 import type { ListenEvent, ListenSummary } from '../app/listen.js';
 import { DEFAULT_CAPTURE_LOG } from '../core/defaults.js';
+import { kindColor } from './render.js';
 
-// What `onepush listen` prints (SPEC.md §2): the banner, one line per event plus the fields that matter for its
+// What `onepush listen` prints: the banner, one line per event plus the fields that matter for its
 // type, forwarding results, the summary; and the NDJSON lines of --json, built cheaply (the payload text is the
 // body itself when it is one line). Pure: the clock format and colours are passed in, so a golden test pins it.
 
@@ -70,19 +71,7 @@ export function bannerLines(b: BannerInfo, c: ChalkInstance): string[] {
 
 function colourType(type: string | null, c: ChalkInstance): string {
   if (type === null) return c.dim('(no event)'.padEnd(TYPE_WIDTH));
-  const text = cell(type, 60).padEnd(TYPE_WIDTH);
-  switch (eventInfo(type)?.kind) {
-    case 'delivery':
-      return c.green(text);
-    case 'engagement':
-      return c.blue(text);
-    case 'problem':
-      return c.red(text);
-    case 'unsubscribe':
-      return c.yellow(text);
-    default:
-      return c.magenta(text);
-  }
+  return kindColor(c, eventInfo(type)?.kind)(cell(type, 60).padEnd(TYPE_WIDTH));
 }
 
 function get(obj: unknown, ...path: string[]): unknown {
@@ -173,6 +162,7 @@ export function eventLines(ev: ListenEvent, o: RenderOptions): string[] {
   if (ev.status === 200 && !ev.known_type) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow(ev.type === null ? 'no "type" field' : `unknown event type ${cell(ev.type, 100)}`)} ${c.dim('(accepted; see onepush events)')}`);
   for (const issue of ev.schema_issues) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow(`schema: ${cell(issue.path, 200)}`)} ${cell(issue.message, 300)}`);
   if (ev.status === 200 && ev.known_type && ev.id === null) lines.push(`${INDENT}${c.yellow('⚠')} ${c.yellow('no "id" field')}`);
+  if (ev.status === 413) lines.push(`${INDENT}${c.dim('a larger limit: onepush listen --max-body <size> (e.g. 2mb; at most 10mb)')}`);
   if (ev.status === 401 && o.save) {
     // A command that works as printed, for this one capture: the secret comes from the same place as listen's
     // (the environment or .env), or has to be passed again when it was given with --secret.

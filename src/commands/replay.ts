@@ -27,7 +27,7 @@ export interface ReplayCommandOptions {
 }
 
 /**
- * `onepush replay [source...]`: re-sends captured events (issue #4). Results on stdout (one line per delivery, or
+ * `onepush replay [source...]`: re-sends captured events. Results on stdout (one line per delivery, or
  * NDJSON), notes and the human summary on stderr. Exit 0 all 2xx, 1 any failed, 2 bad source/line, 130 on Ctrl-C.
  */
 export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Context): Promise<number> {

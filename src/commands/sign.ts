@@ -10,7 +10,7 @@ export interface SignOptions {
   json?: boolean;
 }
 
-/** `onepush sign [file]`: the hex signature of the exact bytes of a file or stdin (SPEC.md §2). */
+/** `onepush sign [file]`: the hex signature of the exact bytes of a file or stdin. */
 export async function run(file: string | undefined, opts: SignOptions, ctx: Context): Promise<number> {
   const secret = requireSecret(opts.secret, ctx.env, ctx.cwd);
   if (file === undefined && (ctx.stdin as { isTTY?: boolean }).isTTY === true) {

@@ -47,7 +47,7 @@ async function* checkCaptureLog(file: string, ctx: Context, secret: string, want
   if (!any) throw new NothingToDo(`nothing to verify: ${file === '-' ? 'stdin' : file} is empty`, 'pass a body with --signature <hex>, or a capture log');
 }
 
-/** `onepush verify [file...]`: offline signature check with grep-style exit codes (SPEC.md §2). */
+/** `onepush verify [file...]`: offline signature check with grep-style exit codes. */
 export async function run(files: string[], opts: VerifyOptions, ctx: Context): Promise<number> {
   const secret = requireSecret(opts.secret, ctx.env, ctx.cwd);
   if (files.length === 0 && (ctx.stdin as { isTTY?: boolean }).isTTY === true) {

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { jsonProblem, parseJson } from './json.js';
 
-// The capture format v1 (SPEC.md §3): one JSON object per request, one per line of the capture log.
+// The capture format v1: one JSON object per request, one per line of the capture log.
 
 /** One captured request. `body` is null only for a request refused before its body was read (413). */
 export interface Capture {

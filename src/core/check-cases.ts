@@ -378,7 +378,7 @@ function fixForRejection(a: Answer, ctx: JudgeContext): string {
     case 'signature':
       return ctx.signed
         ? 'the signature is right: is your app using the same secret, and verifying over the raw body bytes? (onepush verify --explain)'
-        : 'your app wants a signature: pass its secret with --secret or ONEPUSH_WEBHOOK_SECRET';
+        : 'your app wants a signature: sign with its secret';
     case 'path':
       return 'is the URL right? onepush posts to exactly the URL you gave';
     case 'size':

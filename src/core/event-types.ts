@@ -1,7 +1,7 @@
-// The event catalogue without zod, so `events`, `sign`, `verify` and `--help` start fast (STYLE.md:
-// zod costs 50–65 ms of start-up). The schemas live in schemas.ts.
+// The event catalogue without zod, so `events`, `sign`, `verify` and `--help` start fast
+// (zod costs 50–65 ms of start-up). The schemas live in schemas.ts.
 
-/** The seven OnePush event types (SPEC.md §1). */
+/** The seven OnePush event types. */
 export const EVENT_TYPES = [
   'email.sent',
   'email.delivered',

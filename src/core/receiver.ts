@@ -4,7 +4,7 @@ import { JsonDepthError, parseJson } from './json.js';
 import { validateEvent, type SchemaIssue } from './schemas.js';
 import { verify } from './signature.js';
 
-// What the listener answers to one request (SPEC.md §2 `listen`), without any I/O: the HTTP adapter hands in
+// What the listener answers to one request, without any I/O: the HTTP adapter hands in
 // the method, the raw body and the signature header; time is a parameter.
 
 /** One request, as the HTTP adapter read it. */
@@ -40,9 +40,9 @@ export interface Classification {
   answer: string;
 }
 
-/** The listener's answer for a body over --max-body. */
+/** The listener's answer for a body over the listener's size limit. */
 export function tooLarge(maxBody: number, declared: number | undefined): Classification {
-  const reason = declared === undefined ? `body larger than --max-body (${maxBody} bytes)` : `body of ${declared} bytes is larger than --max-body (${maxBody} bytes)`;
+  const reason = declared === undefined ? `body larger than the listener's limit (${maxBody} bytes)` : `body of ${declared} bytes is larger than the listener's limit (${maxBody} bytes)`;
   return refusal(413, reason, null);
 }
 
@@ -139,7 +139,7 @@ export function acceptedChecks(payload: Record<string, unknown> | null, id: stri
 }
 
 /**
- * Remembers event ids to flag redeliveries (SPEC.md §2), with a value of the first sighting (its time); holds at
+ * Remembers event ids to flag redeliveries, with a value of the first sighting (its time); holds at
  * most `limit` ids, forgetting the oldest.
  */
 export class DuplicateTracker<T = number> {
@@ -159,7 +159,7 @@ export class DuplicateTracker<T = number> {
   }
 }
 
-/** Parses a --max-body size: bytes, or a number with kb/mb (1024-based), e.g. 512kb, 1mb. Undefined if invalid. */
+/** Parses a body size limit: bytes, or a number with kb/mb (1024-based), e.g. 512kb, 1mb. Undefined if invalid. */
 export function parseSize(text: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib)?\s*$/i.exec(text);
   if (!m) return undefined;

@@ -2,7 +2,7 @@ import { asCapture, captureBody, CaptureError } from './capture.js';
 import { globMatcher } from './event-types.js';
 import { JsonDepthError, jsonProblem, parseJson } from './json.js';
 
-// What `replay` reads from a line, and which lines it keeps (issue #4): pure, so the selection is tested alone.
+// What `replay` reads from a line, and which lines it keeps: pure, so the selection is tested alone.
 
 /** One event to replay, from a capture, a `listen --json` event line, or a plain event JSON. */
 export interface ReplayItem {

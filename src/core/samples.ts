@@ -3,7 +3,7 @@ import { deepMerge, setPath, unsetPath } from './paths.js';
 /** A parsed fixture: an event envelope whose ids and times `buildSample` replaces. */
 export type Fixture = Record<string, unknown> & { type: string; data: Record<string, unknown> };
 
-/** Changes to apply after the fresh ids, in this order: `data` (deep merge), `set`, `unset` (SPEC.md §2 trigger). */
+/** Changes to apply after the fresh ids, in this order: `data` (deep merge), `set`, `unset`. */
 export interface SampleOverrides {
   data?: Record<string, unknown>;
   set?: ReadonlyArray<readonly [path: string, value: unknown]>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { EventType } from './event-types.js';
 
-// One zod schema per event type (SPEC.md §1). Objects are loose: OnePush may add fields, and a receiver
+// One zod schema per event type. Objects are loose: OnePush may add fields, and a receiver
 // (and our listener) must accept them. Field names follow what providers publish (../shared/EMAIL-EVENTS.md).
 
 /**

@@ -18,7 +18,7 @@ function checkArgs(body: unknown, secret: unknown): void {
   if (typeof secret !== 'string') throw new TypeError('secret must be a string');
 }
 
-/** Lowercase hex HMAC-SHA256 of the exact body bytes, keyed by the secret's UTF-8 bytes (SPEC.md §1). */
+/** Lowercase hex HMAC-SHA256 of the exact body bytes, keyed by the secret's UTF-8 bytes. */
 export function sign(body: Body, secret: string): string {
   checkArgs(body, secret);
   return hmac(body, secret).toString('hex');
@@ -180,7 +180,7 @@ function headerForms(header: string): HeaderForm[] {
 }
 
 /**
- * Why `header` does not verify `body` with `secret`: tries the usual mistakes of SPEC.md §2 (`verify --explain`)
+ * Why `header` does not verify `body` with `secret`: tries the usual mistakes of a receiver (`verify --explain`)
  * and names the first that explains the header, or says no known variant matched.
  */
 export function explain(body: Body, secret: string, header: string | null | undefined): Explanation {
