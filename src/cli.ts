@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import pkg from '../package.json' with { type: 'json' };
 import { createOutput, type Output } from './adapters/terminal.js';
 import { isOnepushError } from './core/errors.js';
@@ -23,28 +23,11 @@ function intArg(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
 
 const examples = (lines: string[]): string => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 
-type Run = (ctx: Context) => Promise<number | void>;
-
-function buildProgram(setRun: (run: Run) => void): Command {
-  const program = new Command('onepush')
-    .description('Build and test the endpoint that receives OnePush email webhooks, locally and in CI.')
-    .version(pkg.version, '-v, --version', 'print the version')
-    .helpOption('-h, --help', 'show help')
-    .option('--debug', 'print stack traces of unexpected errors')
-    .showSuggestionAfterError(true)
-    .exitOverride()
-    .configureOutput({ outputError: () => {} })
-    .addHelpText('after', examples([
-      'onepush listen --forward-to 3000',
-      'onepush trigger email.bounced --to localhost:3000',
-      'onepush replay --last 10 --to http://localhost:3000/webhooks/onepush',
-      'onepush verify body.json --signature "$SIG" --explain',
-    ]) + '\nSecrets come from --secret, ONEPUSH_WEBHOOK_SECRET, or ONEPUSH_WEBHOOK_SECRET=… in .env (onepush secret makes one).\nExit codes: 0 ok, 1 the check said no (or nothing matched), 2 could not run.\n');
-
-  program
-    .command('listen')
+/** `onepush listen`: its arguments, options and help. */
+function listenCommand() {
+  return new Command('listen')
     .description('run a local receiver: verify, print, save and forward every event')
-    .option('-p, --port <port>', 'port to listen on (default: 4242, or env ONEPUSH_PORT; 0 = any free port)', intArg('--port', 0, 65535))
+    .addOption(new Option('-p, --port <port>', 'port to listen on (default: 4242; 0 = any free port)').env('ONEPUSH_PORT').argParser(intArg('--port', 0, 65535)))
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--secret <secret>', 'webhook secret (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
     .option('-f, --forward-to <url>', 'forward each accepted event to your app (URL or shorthand: 3000, :3000, localhost:3000)')
@@ -64,11 +47,15 @@ function buildProgram(setRun: (run: Run) => void): Command {
       'onepush listen --forward-to https://localhost:3443/webhooks/onepush --insecure',
       'onepush listen --json --port 0 | jq -c \'select(.kind=="event")\'',
       'onepush listen --events "email.bounced,email.c*" --no-save',
-    ]))
-    .action((opts) => setRun(async (ctx) => (await import('./commands/listen.js')).run(opts, ctx)));
+    ]));
+}
 
-  program
-    .command('trigger')
+/** The options of `onepush listen`, as commander parses them. */
+export type ListenFlags = ReturnType<ReturnType<typeof listenCommand>['opts']>;
+
+/** `onepush trigger`: its arguments, options and help. */
+function triggerCommand() {
+  return new Command('trigger')
     .description('send correctly signed sample events of any type')
     .argument('[types...]', 'event types (email.bounced, bounced, …) or "all"')
     .option('--all', 'send every type')
@@ -93,11 +80,15 @@ function buildProgram(setRun: (run: Run) => void): Command {
       'onepush trigger email.delivered --duplicate --count 5',
       'onepush trigger email.clicked --print',
       'onepush trigger email.sent --to https://localhost:3443/webhooks/onepush --insecure',
-    ]))
-    .action((types, opts) => setRun(async (ctx) => (await import('./commands/trigger.js')).run(types, opts, ctx)));
+    ]));
+}
 
-  program
-    .command('replay')
+/** The options of `onepush trigger`, as commander parses them. */
+export type TriggerFlags = ReturnType<ReturnType<typeof triggerCommand>['opts']>;
+
+/** `onepush replay`: its arguments, options and help. */
+function replayCommand() {
+  return new Command('replay')
     .description('re-send captured events to any URL, byte for byte or re-signed')
     .argument('[source...]', 'capture files, directories, listen --json output, event JSON, or - (default: .onepush/events.ndjson)')
     .option('-t, --to <url>', 'target URL or shorthand', 'http://localhost:4242/webhooks/onepush')
@@ -122,11 +113,15 @@ function buildProgram(setRun: (run: Run) => void): Command {
       'onepush replay .onepush/events.ndjson --keep-signature --to http://localhost:3000/webhooks/onepush',
       'onepush listen --json | onepush replay - --to 3000',
       'onepush replay --last 1 --to https://localhost:3443/webhooks/onepush --insecure',
-    ]))
-    .action((sources, opts) => setRun(async (ctx) => (await import('./commands/replay.js')).run(sources, opts, ctx)));
+    ]));
+}
 
-  program
-    .command('sign')
+/** The options of `onepush replay`, as commander parses them. */
+export type ReplayFlags = ReturnType<ReturnType<typeof replayCommand>['opts']>;
+
+/** `onepush sign`: its arguments, options and help. */
+function signCommand() {
+  return new Command('sign')
     .description('print the signature of a body (file or stdin), offline')
     .argument('[file]', 'body file (default: stdin)')
     .option('--secret <secret>', 'webhook secret (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
@@ -136,11 +131,15 @@ function buildProgram(setRun: (run: Run) => void): Command {
       'onepush sign event.json --secret whsec_test',
       'curl -H "content-type: application/json" -H "$(onepush sign --header event.json)" --data-binary @event.json localhost:3000/webhooks/onepush',
       'printf %s \'{"id":"evt_1"}\' | onepush sign',
-    ]))
-    .action((file, opts) => setRun(async (ctx) => (await import('./commands/sign.js')).run(file, opts, ctx)));
+    ]));
+}
 
-  program
-    .command('verify')
+/** The options of `onepush sign`, as commander parses them. */
+export type SignFlags = ReturnType<ReturnType<typeof signCommand>['opts']>;
+
+/** `onepush verify`: its arguments, options and help. */
+function verifyCommand() {
+  return new Command('verify')
     .description('check a signature offline (exit 0 valid, 1 invalid, 2 could not run)')
     .argument('[file...]', 'body files or capture logs (default: stdin)')
     .option('--secret <secret>', 'webhook secret (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
@@ -156,11 +155,15 @@ function buildProgram(setRun: (run: Run) => void): Command {
       'onepush verify .onepush/events.ndjson --last 5',
       'onepush verify body.json --signature "$SIG" --explain',
       'cat body.json | onepush verify --signature "$SIG" --json',
-    ]))
-    .action((files, opts) => setRun(async (ctx) => (await import('./commands/verify.js')).run(files, opts, ctx)));
+    ]));
+}
 
-  program
-    .command('check')
+/** The options of `onepush verify`, as commander parses them. */
+export type VerifyFlags = ReturnType<ReturnType<typeof verifyCommand>['opts']>;
+
+/** `onepush check`: its arguments, options and help. */
+function checkCommand() {
+  return new Command('check')
     .description('run a conformance suite of real signed deliveries against your endpoint')
     .argument('<url>', 'your endpoint (URL or shorthand)')
     .option('--secret <secret>', 'webhook secret (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
@@ -177,23 +180,67 @@ function buildProgram(setRun: (run: Run) => void): Command {
       'onepush check :3000 --only unsigned,wrong-signature,tampered',
       'onepush check localhost:3000 --skip latency --json | jq .summary',
       'onepush check https://localhost:3443/webhooks/onepush --insecure --only valid-events',
-    ]) + '\nCases: 1 valid-events, 2 unsigned, 3 wrong-signature, 4 tampered, 5 duplicate, 6 unknown-type, 7 out-of-order,\n8 latency, 9 large-payload, 10 non-compact. Without a secret, 2–4 and 10 are skipped.\nExit codes: 0 nothing failed (warnings allowed; --strict: none), 1 a case failed, 2 could not run or reach the URL.\n')
-    .action((url, opts) => setRun(async (ctx) => (await import('./commands/check.js')).run(url, opts, ctx)));
+    ]) + '\nCases: 1 valid-events, 2 unsigned, 3 wrong-signature, 4 tampered, 5 duplicate, 6 unknown-type, 7 out-of-order,\n8 latency, 9 large-payload, 10 non-compact. Without a secret, 2–4 and 10 are skipped.\nExit codes: 0 nothing failed (warnings allowed; --strict: none), 1 a case failed, 2 could not run or reach the URL.\n');
+}
 
-  program
-    .command('secret')
+/** The options of `onepush check`, as commander parses them. */
+export type CheckFlags = ReturnType<ReturnType<typeof checkCommand>['opts']>;
+
+/** `onepush secret`: its arguments, options and help. */
+function secretCommand() {
+  return new Command('secret')
     .description('print a new random webhook secret (whsec_…)')
     .option('--env', 'print it as a .env line: ONEPUSH_WEBHOOK_SECRET=whsec_…')
     .option('--json', 'print a JSON object')
-    .addHelpText('after', examples(['onepush secret', 'onepush secret --env >> .env']) + '\nonepush reads ONEPUSH_WEBHOOK_SECRET from .env in the current folder when the environment has none.\n')
-    .action((opts) => setRun(async (ctx) => (await import('./commands/secret.js')).run(opts, ctx)));
+    .addHelpText('after', examples(['onepush secret', 'onepush secret --env >> .env']) + '\nonepush reads ONEPUSH_WEBHOOK_SECRET from .env in the current folder when the environment has none.\n');
+}
 
-  program
-    .command('events')
+/** The options of `onepush secret`, as commander parses them. */
+export type SecretFlags = ReturnType<ReturnType<typeof secretCommand>['opts']>;
+
+/** `onepush events`: its arguments, options and help. */
+function eventsCommand() {
+  return new Command('events')
     .description('list the event types')
     .option('--json', 'print a JSON array')
-    .addHelpText('after', examples(['onepush events', 'onepush events --json | jq -r ".[].type"']))
-    .action((opts) => setRun(async (ctx) => (await import('./commands/events.js')).run(opts, ctx)));
+    .addHelpText('after', examples(['onepush events', 'onepush events --json | jq -r ".[].type"']));
+}
+
+/** The options of `onepush events`, as commander parses them. */
+export type EventsFlags = ReturnType<ReturnType<typeof eventsCommand>['opts']>;
+
+type Run = (ctx: Context) => Promise<number | void>;
+
+function buildProgram(setRun: (run: Run) => void): Command {
+  const program = new Command('onepush')
+    .description('Build and test the endpoint that receives OnePush email webhooks, locally and in CI.')
+    .version(pkg.version, '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .option('--debug', 'print stack traces of unexpected errors')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .addHelpText('after', examples([
+      'onepush listen --forward-to 3000',
+      'onepush trigger email.bounced --to localhost:3000',
+      'onepush replay --last 10 --to http://localhost:3000/webhooks/onepush',
+      'onepush verify body.json --signature "$SIG" --explain',
+    ]) + '\nSecrets come from --secret, ONEPUSH_WEBHOOK_SECRET, or ONEPUSH_WEBHOOK_SECRET=… in .env (onepush secret makes one).\nExit codes: 0 ok, 1 the check said no (or nothing matched), 2 could not run.\n');
+
+  // Each subcommand takes the program's settings (exit override, quiet errors, suggestions).
+  const add = <C extends Command<any, any, any>>(cmd: C): C => {
+    cmd.copyInheritedSettings(program);
+    program.addCommand(cmd);
+    return cmd;
+  };
+  add(listenCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/listen.js')).run(opts, ctx)));
+  add(triggerCommand()).action((types, opts) => setRun(async (ctx) => (await import('./commands/trigger.js')).run(types, opts, ctx)));
+  add(replayCommand()).action((sources, opts) => setRun(async (ctx) => (await import('./commands/replay.js')).run(sources, opts, ctx)));
+  add(signCommand()).action((file, opts) => setRun(async (ctx) => (await import('./commands/sign.js')).run(file, opts, ctx)));
+  add(verifyCommand()).action((files, opts) => setRun(async (ctx) => (await import('./commands/verify.js')).run(files, opts, ctx)));
+  add(checkCommand()).action((url, opts) => setRun(async (ctx) => (await import('./commands/check.js')).run(url, opts, ctx)));
+  add(secretCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/secret.js')).run(opts, ctx)));
+  add(eventsCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/events.js')).run(opts, ctx)));
 
   return program;
 }

@@ -10,19 +10,12 @@ import { OnepushError, UsageError } from '../core/errors.js';
 import { junitXml, type JUnitCase } from '../core/junit.js';
 import { resolveTarget } from '../core/target.js';
 import type { Context } from './context.js';
+import type { CheckFlags } from '../cli.js';
 
 const SKIP_WORDS = `skipped: needs the webhook secret (--secret, ${SECRET_ENV} or .env)`;
 
-export interface CheckOptions {
-  insecure?: boolean;
-  secret?: string;
-  only?: string;
-  skip?: string;
-  timeout?: number;
-  strict?: boolean;
-  json?: boolean;
-  junit?: string;
-}
+/** The options as commander parses them: typed from the flags themselves (src/cli.ts), so they cannot drift. */
+type CheckOptions = CheckFlags;
 
 const NAME_WIDTH = 15;
 /** Where a case's message starts: mark, number, name. */

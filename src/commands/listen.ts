@@ -10,21 +10,10 @@ import type { Context } from './context.js';
 import { startEventOutput, type EventOutput } from './listen-output.js';
 import { bannerLines, forwardLine, responseLines, summaryLines, type ForwardView } from './listen-render.js';
 import { DEFAULT_CAPTURE_LOG, DEFAULT_PORT } from '../core/defaults.js';
+import type { ListenFlags } from '../cli.js';
 
-interface ListenOptions {
-  port?: number;
-  host: string;
-  secret?: string;
-  forwardTo?: string;
-  save: string | false;
-  maxBody: string;
-  events?: string;
-  json?: boolean;
-  verbose?: boolean;
-  forwardTimeout?: number;
-  maxAttempts?: number;
-  insecure?: boolean;
-}
+/** The options as commander parses them: typed from the flags themselves (src/cli.ts), so they cannot drift. */
+type ListenOptions = ListenFlags;
 
 /** A warning for each --events glob that matches no known type (it may be a future type: shown, not refused). */
 function eventsWarnings(events: string): string[] {
@@ -36,14 +25,6 @@ function eventsWarnings(events: string): string[] {
     });
 }
 
-function portFrom(opts: ListenOptions, env: NodeJS.ProcessEnv): number {
-  if (opts.port !== undefined) return opts.port;
-  const fromEnv = env.ONEPUSH_PORT;
-  if (fromEnv === undefined || fromEnv.trim() === '') return DEFAULT_PORT;
-  const n = Number(fromEnv);
-  if (!/^\s*\d+\s*$/.test(fromEnv) || n > 65535) throw new UsageError(`ONEPUSH_PORT must be a port number from 0 to 65535 (got ${JSON.stringify(fromEnv)})`);
-  return n;
-}
 
 /** The largest --max-body: every capture line of such a body stays within replay's and verify's line limit. */
 const MAX_BODY_LIMIT = 10 * 1024 * 1024;
@@ -113,7 +94,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   const { out } = ctx;
   const found = findSecret(opts.secret, ctx.env, ctx.cwd);
   const secret = found?.secret;
-  const port = portFrom(opts, ctx.env);
+  const port = opts.port ?? DEFAULT_PORT;
   const maxBody = parseSize(opts.maxBody);
   if (maxBody === undefined) throw new UsageError(`--max-body must be a size in bytes, or with kb/mb (got ${JSON.stringify(opts.maxBody)})`, 'e.g. --max-body 512kb');
   if (maxBody > MAX_BODY_LIMIT) throw new UsageError(`--max-body is at most 10mb (got ${opts.maxBody})`, 'OnePush events are a few KB; 10 MB keeps every capture readable by replay and verify');

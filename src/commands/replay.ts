@@ -7,24 +7,10 @@ import { parseSince } from '../core/replay-select.js';
 import { summaryLine, type Summary } from '../core/report.js';
 import type { Context } from './context.js';
 import { cell } from '../core/display.js';
+import type { ReplayFlags } from '../cli.js';
 
-export interface ReplayCommandOptions {
-  to?: string;
-  secret?: string;
-  keepSignature?: boolean;
-  freshId?: boolean;
-  id?: string[];
-  type?: string;
-  last?: number;
-  since?: string;
-  concurrency?: number;
-  rate?: number;
-  timeout?: number;
-  retries?: number;
-  skipBad?: boolean;
-  json?: boolean;
-  insecure?: boolean;
-}
+/** The options as commander parses them: typed from the flags themselves (src/cli.ts), so they cannot drift. */
+type ReplayCommandOptions = ReplayFlags;
 
 /**
  * `onepush replay [source...]`: re-sends captured events. Results on stdout (one line per delivery, or

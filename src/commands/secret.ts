@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { SECRET_ENV } from '../adapters/secret.js';
 import type { Context } from './context.js';
+import type { SecretFlags } from '../cli.js';
 
-export interface SecretOptions {
-  env?: boolean;
-  json?: boolean;
-}
+/** The options as commander parses them: typed from the flags themselves (src/cli.ts), so they cannot drift. */
+type SecretOptions = SecretFlags;
 
 /** A new random webhook secret: `whsec_` and 32 random bytes, base64url (43 characters). */
 export function newSecret(): string {

@@ -3,12 +3,10 @@ import { requireSecret } from '../adapters/secret.js';
 import { UsageError } from '../core/errors.js';
 import { sign } from '../core/signature.js';
 import type { Context } from './context.js';
+import type { SignFlags } from '../cli.js';
 
-export interface SignOptions {
-  secret?: string;
-  header?: boolean;
-  json?: boolean;
-}
+/** The options as commander parses them: typed from the flags themselves (src/cli.ts), so they cannot drift. */
+type SignOptions = SignFlags;
 
 /** `onepush sign [file]`: the hex signature of the exact bytes of a file or stdin. */
 export async function run(file: string | undefined, opts: SignOptions, ctx: Context): Promise<number> {

@@ -14,24 +14,10 @@ import type { SampleOverrides } from '../core/samples.js';
 import { resolveTarget } from '../core/target.js';
 import type { Context } from './context.js';
 import { jsonOf } from '../core/response.js';
+import type { TriggerFlags } from '../cli.js';
 
-export interface TriggerOptions {
-  all?: boolean;
-  to?: string;
-  secret?: string;
-  set?: string[];
-  unset?: string[];
-  data?: string;
-  fixture?: string;
-  count?: number;
-  duplicate?: boolean;
-  concurrency?: number;
-  timeout?: number;
-  retries?: number;
-  print?: boolean;
-  json?: boolean;
-  insecure?: boolean;
-}
+/** The options as commander parses them: typed from the flags themselves (src/cli.ts), so they cannot drift. */
+type TriggerOptions = TriggerFlags;
 
 /** `email.bounced`, `bounced` → the type; an unknown name is a UsageError with "did you mean". */
 function resolveType(name: string): EventType {

@@ -4,17 +4,10 @@ import { NotACaptureLog, verifyBody, verifyCaptureLog, type VerifyResult } from 
 import { CheckFailed, UsageError } from '../core/errors.js';
 import type { Context } from './context.js';
 import { cell } from '../core/display.js';
+import type { VerifyFlags } from '../cli.js';
 
-export interface VerifyOptions {
-  secret?: string;
-  signature?: string;
-  explain?: boolean;
-  json?: boolean;
-  /** Capture logs: only the captures of these event ids. */
-  id?: string[];
-  /** Capture logs: only the last N captures (after --id). */
-  last?: number;
-}
+/** The options as commander parses them: typed from the flags themselves (src/cli.ts), so they cannot drift. */
+type VerifyOptions = VerifyFlags;
 
 /** Nothing was there to check: an empty input, or a selection that matched nothing (exit 1, as grep's). */
 class NothingToDo extends CheckFailed {}
