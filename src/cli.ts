@@ -1,7 +1,8 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { Command, CommanderError, InvalidArgumentError, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import pkg from '../package.json' with { type: 'json' };
 import { createOutput, type Output } from './adapters/terminal.js';
 import { isOnepushError } from './core/errors.js';
+import { closest } from './core/event-types.js';
 import { MAX_TIMER_MS } from './core/limits.js';
 import type { Context } from './commands/context.js';
 
@@ -217,7 +218,7 @@ function buildProgram(setRun: (run: Run) => void): Command {
     .version(pkg.version, '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .option('--debug', 'print stack traces of unexpected errors')
-    .showSuggestionAfterError(true)
+    .showSuggestionAfterError(false)
     .exitOverride()
     .configureOutput({ outputError: () => {} })
     .addHelpText('after', examples([
@@ -243,6 +244,21 @@ function buildProgram(setRun: (run: Run) => void): Command {
   add(eventsCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/events.js')).run(opts, ctx)));
 
   return program;
+}
+
+/**
+ * What the user probably meant by an unknown command or option: the nearest name among the program's commands,
+ * or among the long flags of the command (and the program's own).
+ */
+function suggest(code: string, words: readonly string[], program: CommandUnknownOpts, command: CommandUnknownOpts | undefined): string | undefined {
+  if (code === 'commander.unknownCommand') {
+    const name = words.find((w) => !w.startsWith('-'));
+    return name === undefined ? undefined : closest(name, program.commands.map((c) => c.name()));
+  }
+  if (code !== 'commander.unknownOption') return undefined;
+  const known = [...(command?.options ?? []), ...program.options];
+  const flag = words.map((w) => w.split('=')[0] as string).find((w) => w.startsWith('--') && w !== '--' && !known.some((o) => o.long === w || o.short === w));
+  return flag === undefined ? undefined : closest(flag, known.flatMap((o) => (o.long ? [o.long] : [])));
 }
 
 function printError(out: Output, error: unknown, debug: boolean): number {
@@ -309,13 +325,12 @@ export async function main(argv: string[]): Promise<void> {
       else if (error.code === 'commander.help') code = error.exitCode === 0 ? 0 : 2;
       else if (error.code === 'commander.executeSubCommandAsync') code = 2;
       else {
-        // Commander's message may carry "\n(Did you mean x?)": one line for the error, the suggestion in the hint.
-        const [first = '', ...rest] = error.message.replace(/^error: /, '').split('\n');
-        const suggestion = /\(Did you mean (.+?)\?\)/.exec(rest.join(' '))?.[1];
-        out.err(`${out.ec.red('onepush:')} ${first}`);
+        // One line for the error; the suggestion (from the commands and options commander knows) in the hint.
+        out.err(`${out.ec.red('onepush:')} ${error.message.replace(/^error: /, '').split('\n')[0]}`);
         const sub = argv.slice(2).find((a) => !a.startsWith('-'));
-        const known = program.commands.some((c) => c.name() === sub);
-        const help = `see onepush ${known ? `${sub} ` : ''}--help`;
+        const command = program.commands.find((c) => c.name() === sub);
+        const suggestion = suggest(error.code, argv.slice(2), program, command);
+        const help = `see onepush ${command ? `${sub} ` : ''}--help`;
         out.err(`${out.ec.dim('hint:')} ${suggestion ? `did you mean ${suggestion}? or ${help}` : help}`);
         code = 2;
       }

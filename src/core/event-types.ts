@@ -88,15 +88,20 @@ export function globMatch(glob: string, value: string): boolean {
 
 /** The closest known type to a misspelt one, for "did you mean". */
 export function closestType(input: string): EventType | undefined {
-  let best: EventType | undefined;
+  const names = EVENT_TYPES.flatMap((t) => [t, t.slice('email.'.length)]);
+  const found = closest(input.toLowerCase(), names);
+  return found === undefined ? undefined : EVENT_TYPES.find((t) => t === found || t === `email.${found}`);
+}
+
+/** The candidate nearest to `input` (edit distance), when it is near enough to be a typo of it. */
+export function closest(input: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
   let bestDistance = Infinity;
-  for (const t of EVENT_TYPES) {
-    for (const candidate of [t, t.slice('email.'.length)]) {
-      const d = levenshtein(input.toLowerCase(), candidate);
-      if (d < bestDistance) {
-        bestDistance = d;
-        best = t;
-      }
+  for (const candidate of candidates) {
+    const d = levenshtein(input, candidate);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
     }
   }
   return bestDistance <= Math.max(2, Math.floor(input.length / 3)) ? best : undefined;
