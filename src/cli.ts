@@ -6,7 +6,7 @@ import { closest } from './core/event-types.js';
 import { MAX_TIMER_MS } from './core/limits.js';
 import type { Context } from './commands/context.js';
 
-// The commander tree. Each action lazy-imports its command (STYLE.md: `sign`, `verify`, `events` and `--help`
+// The commander tree. Each action lazy-imports its command (so `sign`, `verify`, `events` and `--help`
 // must not load undici, ora or zod), and this is the one place that maps errors to exit codes and exits.
 
 // Repeatable options have no default, so --help does not print "(default: [])"; commands read `?? []`.
