@@ -1,11 +1,15 @@
 // Builds dist/: esbuild bundles the CLI and the library; tsc emits the library's .d.ts.
 //
-// Why this shape (issue #2's start-up target: `onepush verify` within 1.3x of `node -e 0`):
-// - commander + chalk unbundled cost ~1.38x; an ESM bundle still ~1.37x (Node 20's ESM loader), while the same
-//   code as CommonJS loads in ~1.25x. So the CLI is CommonJS: dist/cli.cjs holds the commander tree, and each
-//   command is its own bundle, dist/commands/<name>.cjs, required only when that command runs.
+// Why this shape (issue #2/#14's start-up target for `onepush verify`; figures: bench/startup.bench.ts, 2026-12,
+// ratios to `node -e 0` measured in the same run):
+// - The CLI is CommonJS: dist/cli.cjs holds the commander tree, and each command is its own bundle,
+//   dist/commands/<name>.cjs, required only when that command runs. The same code as ESM bundles (esbuild's
+//   splitting, loaded by import()) starts verify at 2.5x / 2.1x / 2.0x on Node 20 / 22 / 24, against 1.9x / 1.8x /
+//   1.8x as CommonJS.
 // - undici, zod and ora stay external (real node_modules packages) and are loaded only by the commands that need
 //   them, so `sign`/`verify`/`events`/`--help` never pay for them, and a test can see that they are not loaded.
+// - Tried and dropped (issue #14): bundling chalk's browser build to skip its colour detection (node:tty, node:os)
+//   bought nothing measurable on Node 20, 22 or 24 (±0.05x, either way from run to run).
 // - The library (dist/index.js) is ESM, for `import { sign } from 'onepush-cli'`.
 // `--fast` skips the declarations (used before tests; `build`/`prepare` emit them).
 import { build } from 'esbuild';
@@ -28,54 +32,59 @@ const threads = ['listen-thread'];
 
 /**
  * cli.ts's `import('./commands/x.js')` becomes a plain require of the separate bundle ./commands/x.cjs: a dynamic
- * import() from CommonJS would start Node's ESM loader, which is what the CommonJS build avoids.
+ * import() from CommonJS would start Node's ESM loader, which is what the CommonJS build avoids. The build fails if
+ * cli.ts imports no command that way, or one that is not a command of src/commands/ (checked again on the output by
+ * test/startup-tricks.test.ts).
  */
 const commandsExternal = {
   name: 'commands-external',
   setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/]cli\.ts$/ }, (args) => ({
-      loader: 'ts',
-      contents: readFileSync(args.path, 'utf8').replace(
-        /import\((['"])\.\/commands\/([\w-]+)\.js\1\)/g,
-        (_, q, name) => `Promise.resolve(require(${q}./commands/${name}.cjs${q}))`,
-      ),
-    }));
+    b.onLoad({ filter: /[\\/]src[\\/]cli\.ts$/ }, (args) => {
+      const rewritten = [];
+      const contents = readFileSync(args.path, 'utf8').replace(/import\((['"])\.\/commands\/([\w-]+)\.js\1\)/g, (_, q, name) => {
+        rewritten.push(name);
+        return `Promise.resolve(require(${q}./commands/${name}.cjs${q}))`;
+      });
+      const unknown = rewritten.filter((name) => !commands.includes(name));
+      if (rewritten.length === 0 || unknown.length > 0) {
+        throw new Error(
+          `commands-external: ${rewritten.length === 0 ? "no import('./commands/<name>.js') found in src/cli.ts" : `src/cli.ts imports ${unknown.join(', ')}, not a command of src/commands/ (a file exporting run)`}: update scripts/build.mjs with it`,
+        );
+      }
+      return { loader: 'ts', contents };
+    });
     b.onResolve({ filter: /^\.\/commands\/[\w-]+\.cjs$/ }, (args) => ({ path: args.path, external: true }));
   },
 };
 
 /**
  * commander requires node:child_process at load time, only to spawn stand-alone executable subcommands, which
- * onepush does not have; that require alone pulls in ~37 internal modules (child_process, net, dgram, …) on every
- * start. Deferred to first use, it costs nothing. (Same commander, same parser: only when the module is loaded.)
+ * onepush does not have. Deferred to first use, it is not loaded at all: on Node 20 that is ~0.07x of `node -e 0`
+ * off every start (bench/startup.bench.ts, 2026-12; within the noise on Node 22 and 24). Same commander, same
+ * parser: only when the module is loaded. The build fails if commander's line is not there any more, or if commander
+ * uses child_process for anything but spawn (test/startup-tricks.test.ts checks the bundle and that the offline
+ * commands do not load child_process).
  */
+let commanderPatched = false;
 const lazyChildProcess = {
   name: 'lazy-child-process',
   setup(b) {
     b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      commanderPatched = true;
       const source = readFileSync(args.path, 'utf8');
       const eager = "const childProcess = require('node:child_process');";
-      if (!source.includes(eager)) return undefined; // another commander: leave it as it is
+      const uses = [...source.matchAll(/\bchildProcess\.(\w+)/g)].map((m) => m[1]);
+      if (!source.includes(eager) || uses.length === 0 || uses.some((u) => u !== 'spawn')) {
+        throw new Error(
+          `lazy-child-process: ${args.path} no longer has \`${eager}\` used for spawn only (uses: ${uses.join(', ') || 'none'}); ` +
+            'a new commander: adapt or drop the lazyChildProcess plugin of scripts/build.mjs',
+        );
+      }
       return {
         loader: 'js',
         contents: source.replace(eager, "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };"),
       };
     });
-  },
-};
-
-/**
- * Every Chalk of the CLI is built with an explicit level (src/adapters/terminal.ts: colorLevel honours NO_COLOR,
- * FORCE_COLOR and the TTY), so chalk's own detection is never used; its Node variant still requires node:os and
- * node:tty (which loads net) at start. Its browser variant, a constant here, is what gets bundled. Consequence:
- * chalk's default `chalk` instance is colourless in the CLI; use `ctx.out.c` / `ctx.out.ec`.
- */
-const chalkWithoutDetection = {
-  name: 'chalk-without-detection',
-  setup(b) {
-    b.onResolve({ filter: /^#supports-color$/ }, (args) => ({
-      path: join(dirname(args.importer), 'vendor', 'supports-color', 'browser.js'),
-    }));
   },
 };
 
@@ -89,7 +98,7 @@ await Promise.all([
     outdir: 'dist',
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
-    plugins: [commandsExternal, lazyChildProcess, chalkWithoutDetection],
+    plugins: [commandsExternal, lazyChildProcess],
     // CommonJS has no import.meta: give modules that find files next to themselves (fixtures) their own URL.
     // (import.meta.resolve only serves code run from source, through tsx.)
     define: { 'import.meta.url': '__onepush_import_meta_url', 'import.meta.resolve': 'undefined' },
@@ -102,6 +111,10 @@ await Promise.all([
     format: 'esm',
   }),
 ]);
+
+if (!commanderPatched) {
+  throw new Error('lazy-child-process: commander/lib/command.js was not bundled: a new commander layout? adapt or drop the plugin');
+}
 
 if (!fast) {
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');

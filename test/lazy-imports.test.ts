@@ -67,8 +67,9 @@ describe('lazy imports', () => {
 });
 
 describe('build assumptions', () => {
-  // scripts/build.mjs bundles chalk without its colour detection (start-up): only Chalk instances built with an
-  // explicit level (src/adapters/terminal.ts) colour anything, so chalk's default instance must not be used.
+  // Colour is decided in one place (src/adapters/terminal.ts: NO_COLOR, FORCE_COLOR, the TTY), and only Chalk
+  // instances built with that level colour anything: chalk's default instance, with its own detection (which ignores
+  // NO_COLOR), must not be used.
   test("no source file uses chalk's default instance", () => {
     const src = fileURLToPath(new URL('../src/', import.meta.url));
     const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));

@@ -6,9 +6,10 @@ import { timerMs } from '../core/limits.js';
 import { usefulLine } from '../core/response.js';
 
 /**
- * undici's Agent alone: `require('undici')` loads fetch, WebSocket, caches and more (~60 ms of a cold `trigger`);
- * the Agent module alone loads in ~15 ms. undici 7 has no exports map, so the path resolves; if a later version
- * moves it, the whole package is the fallback.
+ * undici's Agent alone: `require('undici')` loads fetch, WebSocket, caches and more. A cold `trigger` or `replay` of
+ * one event takes ~100 ms longer with it on Node 22 and 24, ~200 ms on Node 20 (bench/startup.bench.ts, 2026-12).
+ * undici 7 has no exports map, so the path resolves; test/startup-tricks.test.ts fails if the installed undici moves
+ * it or it stops being undici's Agent. If it moved under a user's install anyway, the whole package is the fallback.
  */
 function loadAgent(): typeof UndiciAgent {
   const require = createRequire(import.meta.url);
@@ -142,22 +143,29 @@ export function localhostLookup(hostname: string, options: LookupOptions, callba
   else callback(null, wanted[0]?.address ?? '127.0.0.1', wanted[0]?.family ?? 4);
 }
 
+/** Node 20 (V8 11.3) only: see tuneForDelivery. */
+export const LIFTOFF_ONLY = Number(process.versions.node.split('.')[0]) < 22;
+
 /** Young-generation size past which the CLI stops V8 growing it (see tuneForDelivery). */
 const NEW_SPACE_CAP = 8 * 1024 * 1024;
 
 /**
- * For the CLI's `trigger` and `replay` only (never the library: it changes V8 flags for the whole process), both
- * measured with bench/replay.bench.ts:
- * - undici's WASM HTTP parser is compiled with Liftoff alone: V8's optimising tier for that module costs ~35 MiB
- *   of peak RSS and ~100 ms of a cold start, for a parser that only reads short webhook responses.
+ * For the CLI's `trigger` and `replay` only (never the library: it changes V8 flags for the whole process), measured
+ * with bench/startup.bench.ts (trigger, replay rows) and a 200,000-capture replay (bench/replay.bench.ts), 2026-12:
+ * - Node 20 only: undici's WASM HTTP parser is compiled with Liftoff alone. Node 20's V8 otherwise spends ~170 ms of
+ *   a cold `trigger` on it (8.8x `node -e 0` without, 4.0x with) and ~15 MiB of replay's peak RSS. On Node 22 and 24
+ *   the flag makes a cold `trigger` slower (~+25 ms) and saves no memory, so it is not set there.
  * - the young generation stops growing once it reaches 8 MiB (V8 otherwise doubles it up to 32 MiB on a long,
- *   allocation-heavy run): a replay of 200,000 captures peaks at ~97 MiB instead of ~110 MiB, same throughput.
- *   `--max-semi-space-size` cannot be set once the process runs; the growth factor can, so it is set to 1 when the
- *   cap is reached (checked every 50 ms by an unref'd timer that ends then).
+ *   allocation-heavy run): replay's peak RSS on 200,000 captures, with / without: Node 20 85 / 99 MiB, Node 22
+ *   101 / 120 MiB, Node 24 105 / 148 MiB; same throughput, no start-up cost. `--max-semi-space-size` cannot be set
+ *   once the process runs; the growth factor can, so it is set to 1 when the cap is reached (checked every 50 ms by an
+ *   unref'd timer that ends then).
+ * test/startup-tricks.test.ts checks that V8 still has both flags (for an unknown one it only prints "Error:
+ * unrecognized flag" on stderr).
  * Call before the first request.
  */
 export function tuneForDelivery(): void {
-  setFlagsFromString('--liftoff-only');
+  if (LIFTOFF_ONLY) setFlagsFromString('--liftoff-only');
   const timer = setInterval(() => {
     const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
     if (young && young.space_size >= NEW_SPACE_CAP) {
