@@ -340,6 +340,9 @@ function buildEvent(plan: Plan, fixtures: ReadonlyMap<EventType, Fixture>, i: nu
 
 // ---- the stream ----
 
+/** Lifecycles kept by campaignEvents (a few MiB at most). */
+const LIFECYCLE_CACHE = 4096;
+
 /** A binary min-heap of (due, recipient, step) in typed arrays: ~13 bytes an entry, ordered by due, then recipient. */
 class DueHeap {
   private due = new Float64Array(1024);
@@ -426,32 +429,31 @@ export function* campaignEvents(options: CampaignOptions, fixtures: ReadonlyMap<
   const heap = new DueHeap();
   const top = { rec: 0, step: 0 };
   let next = 0;
-  // The last lifecycle computed: a recipient's consecutive events often come one after the other.
-  let cachedRec = -1;
-  let cached: Lifecycle | undefined;
-  let cachedEmail = '';
-  const life = (i: number): Lifecycle => {
-    if (i !== cachedRec || cached === undefined) {
-      cached = lifecycle(plan, i);
-      cachedRec = i;
-      cachedEmail = emailIdOf(plan, i, cached.sendAt);
+  // The lifecycles of the recipients seen last (a bounded cache, oldest out first): a recipient's first events
+  // (sent, delivered) come seconds apart, so most are computed once; later ones (opens hours on) are recomputed.
+  const cache = new Map<number, { l: Lifecycle; emailId: string }>();
+  const life = (i: number): { l: Lifecycle; emailId: string } => {
+    let hit = cache.get(i);
+    if (hit === undefined) {
+      const l = lifecycle(plan, i);
+      hit = { l, emailId: emailIdOf(plan, i, l.sendAt) };
+      cache.set(i, hit);
+      if (cache.size > LIFECYCLE_CACHE) cache.delete(cache.keys().next().value as number);
     }
-    return cached;
+    return hit;
   };
   for (;;) {
     // Every recipient sent by the time of the heap's next event is in the heap (each one's first event is due no
     // earlier than its send time).
     while (next < options.recipients && (heap.size === 0 || Math.floor(next * plan.sendInterval) <= heap.topDue())) {
-      const l = lifecycle(plan, next);
-      heap.push((l.steps[0] as Step).due, next, 0);
+      heap.push((life(next).l.steps[0] as Step).due, next, 0);
       next++;
     }
     if (heap.size === 0) return;
     heap.pop(top);
     const { rec, step } = top;
-    const l = life(rec);
+    const { l, emailId } = life(rec);
     const s = l.steps[step] as Step;
-    const emailId = cachedEmail;
     const { id, event } = buildEvent(plan, fixtures, rec, emailId, s);
     if (step + 1 < l.steps.length) heap.push((l.steps[step + 1] as Step).due, rec, step + 1);
     yield { due: s.due, recipient: rec, type: s.type, id, emailId, duplicate: s.duplicate, event };
