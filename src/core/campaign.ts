@@ -341,7 +341,7 @@ function buildEvent(plan: Plan, fixtures: ReadonlyMap<EventType, Fixture>, i: nu
 // ---- the stream ----
 
 /** Lifecycles kept by campaignEvents (a few MiB at most). */
-const LIFECYCLE_CACHE = 4096;
+const LIFECYCLE_CACHE = 256;
 
 /** A binary min-heap of (due, recipient, step) in typed arrays: ~13 bytes an entry, ordered by due, then recipient. */
 class DueHeap {
@@ -429,7 +429,7 @@ export function* campaignEvents(options: CampaignOptions, fixtures: ReadonlyMap<
   const heap = new DueHeap();
   const top = { rec: 0, step: 0 };
   let next = 0;
-  // The lifecycles of the recipients seen last (a bounded cache, oldest out first): a recipient's first events
+  // The lifecycles of the recipients seen last (a small cache, oldest out first): a recipient's first events
   // (sent, delivered) come seconds apart, so most are computed once; later ones (opens hours on) are recomputed.
   const cache = new Map<number, { l: Lifecycle; emailId: string }>();
   const life = (i: number): { l: Lifecycle; emailId: string } => {
