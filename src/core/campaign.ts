@@ -186,10 +186,11 @@ function lifecycle(plan: Plan, i: number): Lifecycle {
   const sendAt = Math.floor(i * plan.sendInterval);
   const cap = sendAt + CAMPAIGN_WINDOW_MS;
   const at = (t: number): number => Math.min(cap, Math.round(t));
-  const created: Array<Omit<Step, 'due' | 'duplicate'>> = [];
+  // Every Step is built with the same fields in the same order (one object shape: this runs once per event).
+  const created: Step[] = [];
   const add = (type: EventType, t: number, flag = false, nth = 0): number => {
     const time = at(t);
-    created.push({ type, created: time, j: created.length, flag, nth });
+    created.push({ due: time, created: time, type, j: created.length, duplicate: false, flag, nth });
     return time;
   };
   add('email.sent', sendAt);
@@ -238,14 +239,24 @@ function lifecycle(plan: Plan, i: number): Lifecycle {
   }
   const steps: Step[] = [];
   for (const c of created) {
-    let due = c.created;
     // Late: delivered after events created after it (a provider's jitter and its own retries).
-    if (plan.reorder > 0 && r() < plan.reorder) due += Math.round(logBetween(r, 1 * SECOND, 5 * MINUTE));
-    steps.push({ ...c, due, duplicate: false });
-    if (plan.duplicates > 0 && r() < plan.duplicates) steps.push({ ...c, due: due + Math.round(logBetween(r, 1 * SECOND, 2 * MINUTE)), duplicate: true });
+    if (plan.reorder > 0 && r() < plan.reorder) c.due += Math.round(logBetween(r, 1 * SECOND, 5 * MINUTE));
+    steps.push(c);
+    if (plan.duplicates > 0 && r() < plan.duplicates) {
+      steps.push({ due: c.due + Math.round(logBetween(r, 1 * SECOND, 2 * MINUTE)), created: c.created, type: c.type, j: c.j, duplicate: true, flag: c.flag, nth: c.nth });
+    }
   }
-  // By due time; ties keep creation order (a stable sort), so the order is a function of the seed alone.
-  steps.sort((a, b) => a.due - b.due);
+  // By due time; ties keep creation order (a stable insertion sort: a handful of events, mostly in order already),
+  // so the order is a function of the seed alone.
+  for (let a = 1; a < steps.length; a++) {
+    const x = steps[a] as Step;
+    let b = a - 1;
+    while (b >= 0 && (steps[b] as Step).due > x.due) {
+      steps[b + 1] = steps[b] as Step;
+      b--;
+    }
+    steps[b + 1] = x;
+  }
   return { sendAt, steps, outcome };
 }
 
