@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { InvalidInput } from '../src/core/errors.js';
+import { parseMix, parseSchedule, parseScenario, parseShare } from '../src/core/scenario.js';
 import { createRouter, parseRoute, parseRoutes, routeEndpoints, routeEvent } from '../src/core/routes.js';
 
 // Routes (README "Routes"): TYPES=URL or a bare URL/shorthand; an event goes to every matching endpoint once.
@@ -58,5 +60,41 @@ describe('routeEvent', () => {
   test('a hostile type never makes a glob backtrack without end', () => {
     const r = parseRoutes(['*a*a*a*a*a*b=:3000']);
     assert.deepEqual(routeEvent(r, 'a'.repeat(20_000)), []);
+  });
+});
+
+describe('route and scenario parsers on hostile input', () => {
+  test('any string: a Route or an InvalidInput, never another throw', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
+        for (const parse of [parseRoute, parseMix, parseSchedule] as Array<(s: string) => unknown>) {
+          try {
+            parse(text);
+          } catch (e) {
+            assert.ok(e instanceof InvalidInput, `${parse.name}(${JSON.stringify(text)}): ${String(e)}`);
+          }
+        }
+        const share = parseShare(text);
+        assert.ok(share === null || (share >= 0 && share <= 1));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  test('any JSON value as a scenario: parsed or an InvalidInput naming a path', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => {
+        try {
+          parseScenario(value, 's.json');
+        } catch (e) {
+          assert.ok(e instanceof InvalidInput);
+          assert.match((e as Error).message, /^s\.json: /);
+        }
+      }),
+      { numRuns: 500 },
+    );
+    assert.throws(() => parseScenario({ mix: { opened: '120%' } }, 's.json'), /s\.json: mix\.opened: must be a share/);
+    assert.throws(() => parseScenario({ mix: { opend: 0.3 } }, 's.json'), /s\.json: mix: .*\(opend\)/);
+    assert.throws(() => parseScenario({ recipients: -1 }, 's.json'), /s\.json: recipients: /);
+    assert.deepEqual(parseScenario({ recipients: 5, mix: { opened: '40%' }, duplicates: 0.01, send_rate: 10 }), { recipients: 5, mix: { opened: 0.4 }, duplicates: 0.01, sendRate: 10 });
   });
 });
