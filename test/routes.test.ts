@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { InvalidInput } from '../src/core/errors.js';
-import { parseMix, parseSchedule, parseScenario, parseShare } from '../src/core/scenario.js';
+import { parseMix, parseSchedule, parseShare } from '../src/core/scenario.js';
+import { parseScenario } from '../src/core/scenario-file.js';
 import { createRouter, parseRoute, parseRoutes, routeEndpoints, routeEvent } from '../src/core/routes.js';
 
 // Routes (README "Routes"): TYPES=URL or a bare URL/shorthand; an event goes to every matching endpoint once.

@@ -9,7 +9,7 @@ import { DEFAULT_TARGET, LATENCY_BUDGET_MS } from '../core/defaults.js';
 import { cell } from '../core/display.js';
 import { UsageError } from '../core/errors.js';
 import { jsonProblem, parseJson } from '../core/json.js';
-import { parseMix, parseSchedule, parseScenario, parseShare, type Scenario } from '../core/scenario.js';
+import { parseMix, parseSchedule, parseShare, type Scenario } from '../core/scenario.js';
 import type { SimulateFlags } from '../cli.js';
 import type { Context } from './context.js';
 
@@ -41,6 +41,7 @@ async function readScenario(file: string): Promise<Scenario> {
   } catch (e) {
     throw new UsageError(`${file} is ${jsonProblem(e)}`);
   }
+  const { parseScenario } = await import('../core/scenario-file.js');
   return parseScenario(value, file);
 }
 
