@@ -74,7 +74,7 @@ export async function run(opts: SimulateFlags, ctx: Context): Promise<number> {
   tuneForDelivery();
   // The CLI only (a process-wide V8 setting, never the library's): the old generation may grow to 2x what survived
   // the last full collection instead of up to 4x. A campaign at full speed promotes a steady trickle of short-lived
-  // objects, and V8's default let a million-event run peak at ~160 MiB; with this, ~115 MiB at the same throughput
+  // objects, and V8's default let a million-event run peak at ~160 MiB; with this, ~100 MiB at the same throughput
   // (bench/simulate.bench.ts).
   setFlagsFromString('--heap-growing-percent=100');
   const signal = ctx.shutdownSignal();
