@@ -120,6 +120,39 @@ function replayCommand() {
 /** The options of `onepush replay`, as commander parses them. */
 export type ReplayFlags = ReturnType<ReturnType<typeof replayCommand>['opts']>;
 
+/** `onepush simulate`: its arguments, options and help. */
+function simulateCommand() {
+  return new Command('simulate')
+    .description('deliver a seeded campaign of realistic traffic (every email\'s lifecycle) to your endpoint, as a provider would')
+    .option('-t, --to <route>', 'target URL or shorthand, or TYPES=URL (globs, comma-separated); repeatable (default: the listener\'s URL)', collect)
+    .option('-n, --recipients <n>', 'one email per recipient (default: 1000)', intArg('--recipients', 1, 100_000_000))
+    .option('--seed <n>', 'same seed, same events, ids, times and order (default: random, printed)', intArg('--seed', 0, 4294967295))
+    .option('--speed <n>', 'campaign seconds per second, or "max" (default: 3600, an hour a second)')
+    .option('--rate <n>', 'at most N requests started per second', intArg('--rate', 1))
+    .option('-c, --concurrency <n>', 'requests in flight per endpoint', intArg('--concurrency', 1, 1024), 16)
+    .option('--mix <shares>', 'change the mix, e.g. bounced=5%,opened=40% (keys: bounced hard recovered opened reopened machine clicked complained unsubscribed)')
+    .option('--scenario <file>', 'a scenario JSON file (recipients, seed, mix, duplicates, reorder, send_rate); flags win')
+    .option('--duplicates <share>', 'events delivered twice, same id and bytes (default: 0.5%)')
+    .option('--reorder <share>', 'events delivered late, after later ones (default: 2%)')
+    .option('--retry-schedule <list>', 'waits before each retry, in campaign time (default: 10s,1m,5m,30m,2h; "" for none)')
+    .option('--budget <ms>', 'how long an answer may take before it counts as failed', intArg('--budget', 1, MAX_TIMER_MS), 5000)
+    .option('--secret <secret>', 'webhook secret (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
+    .option('--expect <file>', 'write each recipient\'s correct final state, one JSON line each')
+    .option('--save <file>', 'write every request sent as a capture log (for onepush replay)')
+    .option('--insecure', 'trust any TLS certificate of the target (a self-signed local https app)')
+    .option('--json', 'print the report as one JSON object')
+    .addHelpText('after', examples([
+      'onepush simulate --to :3000 --recipients 200 --speed max',
+      'onepush simulate --to localhost:3000 --recipients 1000 --seed 42 --speed 100000 --expect expected.ndjson --save run.ndjson',
+      'onepush simulate --to "email.bounced,email.c*=:3000/webhooks/bounces" --to :3000 --recipients 300 --speed max',
+      'onepush simulate --to 3000 --recipients 500 --mix bounced=5%,opened=40% --duplicates 1% --reorder 5% --speed max --json | jq .latency',
+      'onepush simulate --to :3000 --recipients 100 --speed 600000 --retry-schedule 10s,1m,5m --budget 2000',
+    ]) + '\nExit codes: 0 nothing lost and every answer within the budget, 1 otherwise, 2 bad flags or files.\n');
+}
+
+/** The options of `onepush simulate`, as commander parses them. */
+export type SimulateFlags = ReturnType<ReturnType<typeof simulateCommand>['opts']>;
+
 /** `onepush sign`: its arguments, options and help. */
 function signCommand() {
   return new Command('sign')
@@ -237,6 +270,7 @@ function buildProgram(setRun: (run: Run) => void): Command {
   add(listenCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/listen.js')).run(opts, ctx)));
   add(triggerCommand()).action((types, opts) => setRun(async (ctx) => (await import('./commands/trigger.js')).run(types, opts, ctx)));
   add(replayCommand()).action((sources, opts) => setRun(async (ctx) => (await import('./commands/replay.js')).run(sources, opts, ctx)));
+  add(simulateCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/simulate.js')).run(opts, ctx)));
   add(signCommand()).action((file, opts) => setRun(async (ctx) => (await import('./commands/sign.js')).run(file, opts, ctx)));
   add(verifyCommand()).action((files, opts) => setRun(async (ctx) => (await import('./commands/verify.js')).run(files, opts, ctx)));
   add(checkCommand()).action((url, opts) => setRun(async (ctx) => (await import('./commands/check.js')).run(url, opts, ctx)));

@@ -1,4 +1,4 @@
-// The library: every use case of the CLI (listen, trigger, replay, check, verify, sign) as a function of options
+// The library: every use case of the CLI (listen, trigger, replay, check, simulate, verify, sign) as a function of options
 // and callbacks that returns its outcome as data, never prints and never exits; and the core they are built on.
 export { sign, verify, explain, type Body, type Explanation } from './core/signature.js';
 export {
@@ -54,3 +54,17 @@ export {
   type ListenSummary,
   type ForwardResult,
 } from './app/listen.js';
+export {
+  simulate,
+  campaign,
+  campaignOutcomes,
+  DEFAULT_RETRY_SCHEDULE,
+  type SimulateOptions,
+  type SimulateReport,
+  type SimulateProgress,
+  type TypeReport,
+  type EndpointReport,
+  type ErrorGroup,
+} from './app/simulate.js';
+export { DEFAULT_MIX, recipientOutcome, type Mix, type CampaignOptions, type CampaignEvent, type RecipientOutcome } from './core/campaign.js';
+export { parseRoute, parseRoutes, routeEvent, type Route } from './core/routes.js';

@@ -134,7 +134,7 @@ describe('every --help example works as printed', { skip }, () => {
     return { code, out, received: app.received.length - before + (tls?.received() ?? 0) - tlsBefore };
   }
 
-  const helps = ['', 'listen', 'trigger', 'replay', 'sign', 'verify', 'check', 'events', 'secret'];
+  const helps = ['', 'listen', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'events', 'secret'];
   const examples = [...new Set(helps.flatMap((cmd) => examplesOf(spawnSync(process.execPath, [BIN, ...(cmd ? [cmd] : []), '--help'], { encoding: 'utf8' }).stdout)))];
   const listeners = examples.filter((e) => /^onepush listen/.test(e));
   const others = examples.filter((e) => !/^onepush listen/.test(e));

@@ -18,7 +18,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('library (dist/index.js)', () => {
   test('exports what README documents', () => {
-    for (const name of ['listen', 'trigger', 'triggerRequests', 'replay', 'check', 'verifyCaptureLog', 'verifyBody', 'InvalidInput', 'CaseSelectionError', 'sign', 'verify', 'explain', 'buildSample', 'makeId', 'encodeCapture', 'decodeCapture', 'captureBody', 'CaptureError', 'validateEvent', 'asFixture', 'resolveTarget', 'CaptureLogError', 'ForwardLoopError']) {
+    for (const name of ['listen', 'trigger', 'triggerRequests', 'replay', 'check', 'verifyCaptureLog', 'verifyBody', 'InvalidInput', 'CaseSelectionError', 'sign', 'verify', 'explain', 'buildSample', 'makeId', 'encodeCapture', 'decodeCapture', 'captureBody', 'CaptureError', 'validateEvent', 'asFixture', 'resolveTarget', 'CaptureLogError', 'ForwardLoopError', 'simulate', 'campaign', 'campaignOutcomes', 'recipientOutcome', 'parseRoutes', 'routeEvent']) {
       assert.equal(typeof (lib as Record<string, unknown>)[name], 'function', name);
     }
     assert.equal(lib.EVENT_TYPES.length, 7);
