@@ -245,7 +245,17 @@ export type EventsFlags = ReturnType<ReturnType<typeof eventsCommand>['opts']>;
 
 type Run = (ctx: Context) => Promise<number | void>;
 
-function buildProgram(setRun: (run: Run) => void): Command {
+const COMMANDS = ['listen', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'secret', 'events'] as const;
+
+/**
+ * The program, with only the command being run when the arguments name one (its parse, help and errors are the
+ * same; building the other eight costs start-up that `sign` and `verify` pay on every call), else with every
+ * command (`onepush --help`, an unknown or misspelt command, `onepush help <cmd>`).
+ */
+function buildProgram(setRun: (run: Run) => void, words: readonly string[]): Command {
+  const named = words.find((w) => !w.startsWith('-'));
+  const one = (COMMANDS as readonly string[]).includes(named ?? '') ? named : undefined;
+  const want = (name: (typeof COMMANDS)[number]): boolean => one === undefined || one === name;
   const program = new Command('onepush')
     .description('Build and test the endpoint that receives OnePush email webhooks, locally and in CI.')
     .version(pkg.version, '-v, --version', 'print the version')
@@ -267,15 +277,15 @@ function buildProgram(setRun: (run: Run) => void): Command {
     program.addCommand(cmd);
     return cmd;
   };
-  add(listenCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/listen.js')).run(opts, ctx)));
-  add(triggerCommand()).action((types, opts) => setRun(async (ctx) => (await import('./commands/trigger.js')).run(types, opts, ctx)));
-  add(replayCommand()).action((sources, opts) => setRun(async (ctx) => (await import('./commands/replay.js')).run(sources, opts, ctx)));
-  add(simulateCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/simulate.js')).run(opts, ctx)));
-  add(signCommand()).action((file, opts) => setRun(async (ctx) => (await import('./commands/sign.js')).run(file, opts, ctx)));
-  add(verifyCommand()).action((files, opts) => setRun(async (ctx) => (await import('./commands/verify.js')).run(files, opts, ctx)));
-  add(checkCommand()).action((url, opts) => setRun(async (ctx) => (await import('./commands/check.js')).run(url, opts, ctx)));
-  add(secretCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/secret.js')).run(opts, ctx)));
-  add(eventsCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/events.js')).run(opts, ctx)));
+  if (want('listen')) add(listenCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/listen.js')).run(opts, ctx)));
+  if (want('trigger')) add(triggerCommand()).action((types, opts) => setRun(async (ctx) => (await import('./commands/trigger.js')).run(types, opts, ctx)));
+  if (want('replay')) add(replayCommand()).action((sources, opts) => setRun(async (ctx) => (await import('./commands/replay.js')).run(sources, opts, ctx)));
+  if (want('simulate')) add(simulateCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/simulate.js')).run(opts, ctx)));
+  if (want('sign')) add(signCommand()).action((file, opts) => setRun(async (ctx) => (await import('./commands/sign.js')).run(file, opts, ctx)));
+  if (want('verify')) add(verifyCommand()).action((files, opts) => setRun(async (ctx) => (await import('./commands/verify.js')).run(files, opts, ctx)));
+  if (want('check')) add(checkCommand()).action((url, opts) => setRun(async (ctx) => (await import('./commands/check.js')).run(url, opts, ctx)));
+  if (want('secret')) add(secretCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/secret.js')).run(opts, ctx)));
+  if (want('events')) add(eventsCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/events.js')).run(opts, ctx)));
 
   return program;
 }
@@ -347,7 +357,7 @@ export async function main(argv: string[]): Promise<void> {
   let run: Run | undefined;
   const program = buildProgram((r) => {
     run = r;
-  });
+  }, argv.slice(2));
   let code = 0;
   try {
     await program.parseAsync(argv);
