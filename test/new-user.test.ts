@@ -360,7 +360,7 @@ describe('4. forwarding a developer can steer', () => {
       assert.equal(r.code, 0, r.stderr);
       const forwards = cli.stdoutLines.filter((l) => l.includes('↳'));
       assert.equal(forwards.length, 3, forwards.join('\n'));
-      assert.match(forwards[0] ?? '', /↳ email\.sent evt_steer_A → app 500 .*"\{"error":"boom"\}" · retry in 1 s \(attempt 1 of 2, [12] queued\)$/);
+      assert.match(forwards[0] ?? '', /↳ email\.sent evt_steer_A → app 500 .*"\{"error":"boom"\}" · retry in 250 ms \(attempt 1 of 2, [12] queued\)$/);
       assert.match(forwards[1] ?? '', /↳ email\.sent evt_steer_A → app 500 .* · given up after 2 attempts, set aside · replay it: onepush replay events\.ndjson --id evt_steer_A --to http:\/\/127\.0\.0\.1:\d+\/webhooks\/onepush$/);
       assert.match(forwards[2] ?? '', /↳ email\.sent evt_steer_B → app 200 /);
       assert.deepEqual(app.received.map(idOf), ['evt_steer_A', 'evt_steer_A', 'evt_steer_B']);
@@ -416,7 +416,7 @@ describe('4. forwarding a developer can steer', () => {
       await first;
       const line = await cli.waitForLine((l) => l.includes('↳'));
       assert.match(line, /↳ email\.sent evt_slow_app → app TIMEOUT \d+ ms "no answer within 300 ms/);
-      assert.match(line, /retry in 1 s/);
+      assert.match(line, /retry in 250 ms/);
     } finally {
       await cli.stop();
       await app.close();

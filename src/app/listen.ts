@@ -11,12 +11,14 @@ import { redactUrl } from '../core/display.js';
 import { OnepushError } from '../core/errors.js';
 import { classify, DuplicateTracker, refused, tooLarge, type Classification } from '../core/receiver.js';
 import type { SchemaIssue } from '../core/schemas.js';
+import type { RetryPolicy } from '../core/retry.js';
 import { DEFAULT_PATH, resolveTarget } from '../core/target.js';
 
 // `onepush listen` as a library function (issue #3): the receiver, the capture log and the forwarding queue,
 // wired together. The CLI command only prints what this reports.
 
 export type { ForwardResult } from '../adapters/forwarder.js';
+export type { RetryPolicy } from '../core/retry.js';
 
 /** One answered request (the `event` line of `listen --json`). */
 export interface ListenEvent {
@@ -107,13 +109,20 @@ export interface ListenerOptions {
   createSaveFolder?: boolean;
   /** Called for each forwarding attempt. */
   onForward?: (result: ForwardResult) => void;
-  /** Per-attempt forwarding timeout (default 5000 ms) and retry delays (1 s doubling to 10 s). */
+  /** Per-attempt forwarding timeout (default 5000 ms). */
   forwardTimeoutMs?: number;
+  /**
+   * How long to wait before each forwarding retry (default DEFAULT_RETRY: 250 ms doubling to 5 s, a Retry-After of
+   * up to 60 s honoured); an undefined field keeps its default.
+   */
+  retry?: Partial<RetryPolicy>;
   /** Attempts of one event before it is given up and set aside, so the queue moves on (default: no limit). */
   maxAttempts?: number;
   /** Trust any TLS certificate of the forward target (a self-signed local https app). */
   insecure?: boolean;
+  /** Shorthand for `retry.firstDelayMs`. */
   retryBaseMs?: number;
+  /** Shorthand for `retry.maxDelayMs`. */
   retryMaxMs?: number;
   /** user-agent of forwarded requests (default `onepush-cli`). */
   userAgent?: string;
@@ -316,8 +325,11 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       onResult: (r) => options.onForward?.(r),
       onError: (e) => reportError(e, true),
       ...(options.forwardTimeoutMs === undefined ? {} : { timeoutMs: options.forwardTimeoutMs }),
-      ...(options.retryBaseMs === undefined ? {} : { baseDelayMs: options.retryBaseMs }),
-      ...(options.retryMaxMs === undefined ? {} : { maxDelayMs: options.retryMaxMs }),
+      retry: {
+        ...options.retry,
+        ...(options.retryBaseMs === undefined ? {} : { firstDelayMs: options.retryBaseMs }),
+        ...(options.retryMaxMs === undefined ? {} : { maxDelayMs: options.retryMaxMs }),
+      },
       ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
     });
   }
