@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { noCaptureStore, openCaptureStore, type CaptureRef, type CaptureStore } from '../adapters/capture-store.js';
 import { FORWARDED_HEADER, Forwarder, type BodySource, type ForwardResult } from '../adapters/forwarder.js';
 import type { HttpClient } from '../adapters/http-client.js';
-import { startHttpServer, MAX_HEADERS, type EarlyRefusal, type RequestHead, type Respond, type RunningServer } from '../adapters/http-server.js';
+import { startHttpServer, MAX_HEADERS, type EarlyRefusal, type RequestHead, type Respond, type RunningServer, type ServerTimeouts } from '../adapters/http-server.js';
 import { createSpool, type Spool, type SpoolRef } from '../adapters/spool.js';
 import { captureBody, decodeCapture, encodeCapture, encodeCaptureParts } from '../core/capture.js';
 import { redactUrl } from '../core/display.js';
@@ -19,6 +19,7 @@ import { DEFAULT_PATH, resolveTarget } from '../core/target.js';
 
 export type { ForwardResult } from '../adapters/forwarder.js';
 export type { RetryPolicy } from '../core/retry.js';
+export type { ServerTimeouts } from '../adapters/http-server.js';
 
 /** One answered request (the `event` line of `listen --json`). */
 export interface ListenEvent {
@@ -116,6 +117,11 @@ export interface ListenerOptions {
    * up to 60 s honoured); an undefined field keeps its default.
    */
   retry?: Partial<RetryPolicy>;
+  /**
+   * How long slow or idle senders are given (default: headers 10 s, whole request 30 s, kept-alive connection 5 s,
+   * silent new connection 10 s, in-flight requests at close 2 s); an undefined field keeps its default.
+   */
+  timeouts?: Partial<ServerTimeouts>;
   /** Attempts of one event before it is given up and set aside, so the queue moves on (default: no limit). */
   maxAttempts?: number;
   /** Trust any TLS certificate of the forward target (a self-signed local https app). */
@@ -401,7 +407,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
 
   let server: RunningServer;
   try {
-    server = await startHttpServer({ host, port: options.port ?? 4242, maxBody, now, onRequest: handle });
+    server = await startHttpServer({ host, port: options.port ?? 4242, maxBody, now, onRequest: handle, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
   } catch (e) {
     store.discard();
     spool?.close();
