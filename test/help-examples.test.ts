@@ -7,8 +7,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BIN, runCli, startCli } from './helpers/cli.js';
-import { startHttpsApp, startStrictReceiver, waitForPort, type TestServer } from './helpers/servers.js';
+import { BIN, runCli, startCli, type InProcessCli } from './helpers/cli.js';
+import { startHttpsApp, startStrictReceiver, until, waitForPort, type TestServer } from './helpers/servers.js';
 
 // Every example of every --help works as printed (issue #13): each is run by a shell, in a project folder with a
 // .env holding the secret, against a test app on port 3000 (an app that verifies over the raw body with that
@@ -56,6 +56,10 @@ function listening(): number[] {
 const need = ['bash', 'jq', 'curl', 'openssl'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 const ports = await Promise.all([portFree(3000), portFree(4242), portFree(3443)]);
 const skip = need.length > 0 ? `needs ${need.join(', ')}` : ports.includes(false) ? 'ports 3000, 3443 and 4242 must be free (the examples use them)' : false;
+
+// The --help texts, in-process (src/cli.ts's `run`); the examples themselves run as the built CLI.
+const helps = ['', 'listen', 'trigger', 'replay', 'sign', 'verify', 'check', 'events', 'secret'];
+const texts = await Promise.all(helps.map(async (cmd) => (await runCli([...(cmd ? [cmd] : []), '--help'])).stdout));
 
 describe('every --help example works as printed', { skip }, () => {
   const project = mkdtempSync(join(tmpdir(), 'onepush-examples-'));
@@ -121,30 +125,33 @@ describe('every --help example works as printed', { skip }, () => {
       assert.equal(sent.code, 0, `${example}: the listener should answer 200: ${sent.stdout}${sent.stderr}`);
       if (/--forward-to 3000|--to 3000/.test(example)) await app.waitFor(before + 1);
       // Forwarded to the https app (--insecure): once it has the event.
-      if (example.includes(':3443')) while ((tls?.received() ?? 0) === tlsBefore && child.exitCode === null) await new Promise((resolve) => setImmediate(resolve));
+      if (example.includes(':3443')) await until(() => (tls?.received() ?? 0) > tlsBefore, child, 'the https app got the event');
     } else {
       // `--port 0` piped into jq prints nothing until an event comes: wait until a new port listens, then stop it.
-      while (listening().every((p) => known.has(p))) {
-        if (child.exitCode !== null) break;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      await until(() => listening().some((p) => !known.has(p)), child, 'a new port listened');
     }
     process.kill(-(child.pid as number), 'SIGINT');
     const [code] = (await closed) as [number | null];
     return { code, out, received: app.received.length - before + (tls?.received() ?? 0) - tlsBefore };
   }
 
-  const helps = ['', 'listen', 'trigger', 'replay', 'sign', 'verify', 'check', 'events', 'secret'];
-  const examples = [...new Set(helps.flatMap((cmd) => examplesOf(spawnSync(process.execPath, [BIN, ...(cmd ? [cmd] : []), '--help'], { encoding: 'utf8' }).stdout)))];
+  const examples = [...new Set(texts.flatMap(examplesOf))];
   const listeners = examples.filter((e) => /^onepush listen/.test(e));
   const others = examples.filter((e) => !/^onepush listen/.test(e));
+
+  // From new-user.test.ts (issue #13, item 10): this file is the one that may use port 4242, and it is free here.
+  test('trigger --to localhost:4242 with nothing there: "is onepush listen running? (4242 is its port)"', async () => {
+    const r = await runCli(['trigger', 'sent', '--to', 'localhost:4242']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /connection refused — is onepush listen running\? \(4242 is its port\)/);
+  });
 
   test('there are examples to run (every command has some)', () => {
     assert.ok(examples.length >= 30, `${examples.length} examples`);
   });
 
   for (const example of listeners) {
-    test(`$ ${example}`, async () => {
+    test(`$ ${example} (the built CLI)`, async () => {
       const r = await runListener(example);
       // Ctrl-C reaches every command of a pipeline, which ends with its last: `listen | replay -` and `listen | jq`
       // are interrupted too (130); listen itself exits 0.
@@ -156,7 +163,8 @@ describe('every --help example works as printed', { skip }, () => {
   }
 
   describe('with a listener on 4242 for the examples that send to it', () => {
-    let listener: ReturnType<typeof startCli> | undefined;
+    // In-process (src/cli.ts's `run`): the examples are what run as the built CLI.
+    let listener: InProcessCli | undefined;
     before(async () => {
       listener = startCli(['listen', '--no-save', '--json'], { cwd: project });
       await listener.waitForLine((l) => l.includes('"kind":"ready"'));
@@ -165,7 +173,7 @@ describe('every --help example works as printed', { skip }, () => {
       await listener?.stop();
     });
     for (const example of others) {
-      test(`$ ${example}`, async () => {
+      test(`$ ${example} (the built CLI)`, async () => {
         const tlsBefore = tls?.received() ?? 0;
         const r = await run(example);
         assert.equal(r.code, 0, r.out);

@@ -49,17 +49,17 @@ describe('lazy imports', () => {
     ['--version', ['--version']],
   ];
   for (const [name, args, input] of offline) {
-    test(`${name} loads none of undici, ora, zod`, async () => {
+    test(`${name} loads none of undici, ora, zod (the built CLI)`, async () => {
       const r = await loadedPackages(args, input);
       assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
       assert.deepEqual(r.packages.filter((p) => HEAVY.includes(p)), []);
     });
   }
-  test('the recorder sees them when a command does load them (check loads undici)', async () => {
+  test('the recorder sees them when a command does load them (check loads undici) (the built CLI)', async () => {
     const r = await loadedPackages(['check', 'http://127.0.0.1:9/webhooks/onepush', '--secret', SECRET, '--timeout', '2000']);
     assert.ok(r.packages.includes('undici'), `loaded: ${r.packages.join(', ')}`);
   });
-  test('the recorder sees an ESM dynamic import (as ora is loaded) and a require', async () => {
+  test('the recorder sees an ESM dynamic import (as ora is loaded) and a require (the built CLI\'s recorder)', async () => {
     const r = await loadedPackages([], '', ['-e', "require('zod'); import('ora').then(() => {})"]);
     assert.ok(r.packages.includes('ora'), `loaded: ${r.packages.join(', ')}`);
     assert.ok(r.packages.includes('zod'), `loaded: ${r.packages.join(', ')}`);

@@ -40,24 +40,35 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Resolves once something accepts connections on 127.0.0.1:`port` (a server another process starts); rejects when
- * `child` exits first. Tries again on the next turn of the event loop, `tries` times at most.
+ * Resolves once something accepts connections on 127.0.0.1:`port` (a server another process starts: there is no
+ * event to wait for, so it tries every 10 ms); rejects as soon as `child` has exited.
  */
-export async function waitForPort(port: number, child: { exitCode: number | null }, tries = 100_000): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (child.exitCode !== null) throw new Error(`the process exited (${child.exitCode}) before port ${port} opened`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((resolve) => setImmediate(resolve));
+export async function waitForPort(port: number, child: { exitCode: number | null; signalCode?: NodeJS.Signals | null }): Promise<void> {
+  await until(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      }),
+    child,
+    `port ${port} opened`,
+  );
+}
+
+/**
+ * Resolves once `ready()` is true, asking every 10 ms (for what another process does, which sends no event here);
+ * rejects as soon as `child` has exited, so a test never waits on a dead process.
+ */
+export async function until(ready: () => boolean | Promise<boolean>, child: { exitCode: number | null; signalCode?: NodeJS.Signals | null }, what: string): Promise<void> {
+  for (;;) {
+    if (await ready()) return;
+    if (child.exitCode !== null || (child.signalCode ?? null) !== null) throw new Error(`the process exited (${child.exitCode ?? child.signalCode}) before ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  throw new Error(`port ${port} never opened`);
 }
 
 async function listen(server: NetServer, host = '127.0.0.1', port = 0): Promise<number> {
