@@ -68,15 +68,47 @@ describe('lazy imports', () => {
 
 describe('build assumptions', () => {
   // scripts/build.mjs bundles chalk without its colour detection (start-up): only Chalk instances built with an
-  // explicit level (src/adapters/terminal.ts) colour anything, so chalk's default instance must not be used.
-  test("no source file uses chalk's default instance", () => {
+  // explicit level (src/adapters/terminal.ts) colour anything, so chalk's default instance must not be used. Checked
+  // on what a bundler keeps, not on how the source is spelled: every source file is bundled by esbuild with a chalk
+  // whose default export (and chalkStderr) is a marker string; tree shaking drops it unless some code uses it, by any
+  // import form (default, named `default`, namespace, dynamic import).
+  const MARKER = 'ONEPUSH_CHALK_DEFAULT_INSTANCE_USED';
+  const markedChalk = {
+    name: 'marked-chalk',
+    setup(b: import('esbuild').PluginBuild) {
+      b.onResolve({ filter: /^chalk$/ }, () => ({ path: 'chalk', namespace: 'marked-chalk' }));
+      b.onLoad({ filter: /.*/, namespace: 'marked-chalk' }, () => ({
+        loader: 'js',
+        contents: `export class Chalk { constructor(o) { this.level = o?.level ?? 0; this.kind = "ONEPUSH_CHALK_CLASS"; } }\nexport default "${MARKER}";\nexport const chalkStderr = "${MARKER}";\n`,
+      }));
+    },
+  };
+  const bundle = async (options: import('esbuild').BuildOptions): Promise<string[]> => {
+    const { build } = await import('esbuild');
+    const r = await build({ bundle: true, write: false, format: 'esm', platform: 'node', packages: 'external', treeShaking: true, logLevel: 'silent', outdir: join(dir, 'bundle'), plugins: [markedChalk], ...options });
+    return (r.outputFiles ?? []).map((f) => f.text);
+  };
+
+  test("no source file uses chalk's default instance (the bundler keeps none of it)", async () => {
     const src = fileURLToPath(new URL('../src/', import.meta.url));
-    const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
-    const offenders = files.filter((f) => {
-      const text = readFileSync(join(src, f), 'utf8');
-      return /import\s+(?!type\b)[\w$]+\s*(,\s*\{[^}]*\})?\s*from\s*['"]chalk['"]/.test(text) || /import\s*\{[^}]*\bdefault\b[^}]*\}\s*from\s*['"]chalk['"]/.test(text) || /\bimport\(\s*['"]chalk['"]\s*\)/.test(text);
-    });
-    assert.deepEqual(offenders, []);
-    assert.ok(files.length > 10, 'the scan saw the sources');
+    const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => join(src, f));
+    assert.ok(files.length > 10, 'the check saw the sources');
+    const texts = await bundle({ entryPoints: files, outbase: src });
+    assert.equal(texts.length, files.length);
+    assert.deepEqual(files.filter((_, i) => texts[i]?.includes(MARKER)), []);
+    assert.ok(texts.some((t) => t.includes('ONEPUSH_CHALK_CLASS')), 'the marked chalk was bundled');
+  });
+
+  test('the check sees each way of using the default instance', async () => {
+    const uses = [
+      "import chalk from 'chalk'; export const f = () => chalk.red('x');",
+      "import { default as c } from 'chalk'; export const f = () => c.red('x');",
+      "import * as all from 'chalk'; export const f = () => all.default.red('x');",
+      "import { chalkStderr } from 'chalk'; export const f = () => chalkStderr.red('x');",
+      "export const f = async () => (await import('chalk')).default.red('x');",
+      "import { Chalk } from 'chalk'; export const f = () => new Chalk({ level: 1 }).red('x');",
+    ];
+    const found = await Promise.all(uses.map(async (contents) => (await bundle({ stdin: { contents, loader: 'ts', resolveDir: ROOT } })).some((t) => t.includes(MARKER))));
+    assert.deepEqual(found, [true, true, true, true, true, false]);
   });
 });
