@@ -370,7 +370,7 @@ describe('onepush check', { concurrency: 3 }, () => {
   });
 
   test('the secret comes from ONEPUSH_WEBHOOK_SECRET too, and shorthands reach localhost', async (t) => {
-    const app = await using(t, startStrictReceiver(SECRET));
+    const app = await using(t, startStrictReceiver(SECRET, 0, { bothLoopbacks: true }));
     const r = await check([String(app.port), '--only', '1-4'], { ONEPUSH_WEBHOOK_SECRET: SECRET });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^onepush check http:\/\/localhost:\d+\/webhooks\/onepush$/m);

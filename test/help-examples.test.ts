@@ -27,11 +27,11 @@ function examplesOf(help: string): string[] {
     .map((l) => l.slice(4));
 }
 
-async function portFree(port: number): Promise<boolean> {
+async function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   const server = createServer();
   return new Promise((resolve) => {
     server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
 
@@ -54,8 +54,8 @@ function listening(): number[] {
 }
 
 const need = ['bash', 'jq', 'curl', 'openssl'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
-const ports = await Promise.all([portFree(3000), portFree(4242), portFree(3443)]);
-const skip = need.length > 0 ? `needs ${need.join(', ')}` : ports.includes(false) ? 'ports 3000, 3443 and 4242 must be free (the examples use them)' : false;
+const ports = await Promise.all([3000, 4242, 3443].flatMap((port) => [portFree(port), portFree(port, '::1')]));
+const skip = need.length > 0 ? `needs ${need.join(', ')}` : ports.includes(false) ? 'ports 3000, 3443 and 4242 must be free on 127.0.0.1 and ::1 (the examples use them)' : false;
 
 // The --help texts, in-process (src/cli.ts's `run`); the examples themselves run as the built CLI.
 const helps = ['', 'listen', 'trigger', 'replay', 'sign', 'verify', 'check', 'events', 'secret'];
@@ -89,8 +89,9 @@ describe('every --help example works as printed', { skip }, () => {
       return JSON.stringify({ v: 1, received_at: new Date(now - (4 - i) * 60_000).toISOString(), method: 'POST', path: '/webhooks/onepush', headers: { 'content-type': 'application/json', 'x-onepush-signature': hmac(body) }, body, body_encoding: 'utf8', verified: true, status: 200 });
     });
     writeFileSync(join(project, '.onepush', 'events.ndjson'), `${lines.join('\n')}\n`, { mode: 0o600 });
-    app = await startStrictReceiver(SECRET, 3000);
-    tls = await startHttpsApp(3443);
+    // On both loopbacks: the examples reach them as localhost (see ListenOn in helpers/servers.ts).
+    app = await startStrictReceiver(SECRET, 3000, { bothLoopbacks: true });
+    tls = await startHttpsApp(3443, { bothLoopbacks: true });
   });
   after(async () => {
     await app?.close();
@@ -121,7 +122,7 @@ describe('every --help example works as printed', { skip }, () => {
     const port = /--port 0/.test(example) ? undefined : 4242;
     if (port !== undefined) {
       await waitForPort(port, child);
-      const sent = await runCli(['trigger', 'email.bounced', '--to', `localhost:${port}`], { cwd: project, env: { ONEPUSH_WEBHOOK_SECRET: undefined } });
+      const sent = await runCli(['trigger', 'email.bounced', '--to', `http://127.0.0.1:${port}/webhooks/onepush`], { cwd: project, env: { ONEPUSH_WEBHOOK_SECRET: undefined } });
       assert.equal(sent.code, 0, `${example}: the listener should answer 200: ${sent.stdout}${sent.stderr}`);
       if (/--forward-to 3000|--to 3000/.test(example)) await app.waitFor(before + 1);
       // Forwarded to the https app (--insecure): once it has the event.
@@ -166,7 +167,9 @@ describe('every --help example works as printed', { skip }, () => {
     // In-process (src/cli.ts's `run`): the examples are what run as the built CLI.
     let listener: InProcessCli | undefined;
     before(async () => {
-      listener = startCli(['listen', '--no-save', '--json'], { cwd: project });
+      // On ::1: the examples reach it as localhost, whose first try (127.0.0.1) is refused, so the second always finds
+      // it (see ListenOn in helpers/servers.ts).
+      listener = startCli(['listen', '--no-save', '--json', '--host', '::1'], { cwd: project });
       await listener.waitForLine((l) => l.includes('"kind":"ready"'));
     });
     after(async () => {
