@@ -45,11 +45,11 @@ export interface HttpServerOptions {
   timeouts?: Partial<ServerTimeouts>;
 }
 
-/** How long the server waits on a client, in ms. */
+/** How long the server waits on a client, in ms; 0 turns a timeout off (closeGraceMs 0: cut at once). */
 export interface ServerTimeouts {
   /** For a request's headers, from its first byte (node's headersTimeout; answered 408). Default 10 s. */
   headersMs: number;
-  /** For a whole request, headers and body (node's requestTimeout; answered 408). Default 30 s; at least headersMs. 0 turns a timeout off. */
+  /** For a whole request, headers and body (node's requestTimeout; answered 408). Default 30 s; at least headersMs. */
   requestMs: number;
   /** For the next request on a kept-alive connection, after an answer (node's keepAliveTimeout). Default 5 s. */
   keepAliveMs: number;
