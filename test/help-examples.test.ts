@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BIN, runCli, startCli, type InProcessCli } from './helpers/cli.js';
 import { startHttpsApp, startStrictReceiver, until, waitForPort, type TestServer } from './helpers/servers.js';
+import { onPath } from './helpers/tools.js';
 
 // Every example of every --help works as printed (issue #13): each is run by a shell, in a project folder with a
 // .env holding the secret, against a test app on port 3000 (an app that verifies over the raw body with that
@@ -53,7 +54,7 @@ function listening(): number[] {
   return ports;
 }
 
-const need = ['bash', 'jq', 'curl', 'openssl'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+const need = ['bash', 'jq', 'curl', 'openssl'].filter((tool) => !onPath(tool));
 const ports = await Promise.all([3000, 4242, 3443].flatMap((port) => [portFree(port), portFree(port, '::1')]));
 const skip = need.length > 0 ? `needs ${need.join(', ')}` : ports.includes(false) ? 'ports 3000, 3443 and 4242 must be free on 127.0.0.1 and ::1 (the examples use them)' : false;
 

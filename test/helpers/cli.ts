@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after } from 'node:test';
 import { once } from 'node:events';
@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { run } from '../../src/cli.js';
+import { onPath } from './tools.js';
 
 // Two ways to run the CLI. In-process (runCli, startCli): src/cli.ts's `run` with its I/O as values, as gh's tests
 // drive a command through its options struct; most tests use it. As a child process (runBin, startBin): the BUILT
@@ -177,7 +178,7 @@ after(async () => {
 // The built CLI, as a child process
 
 /** Whether script(1) is here to give the CLI a pseudo-terminal. */
-export const HAS_SCRIPT = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+export const HAS_SCRIPT = onPath('script');
 
 /**
  * Starts `onepush <args>` on a pseudo-terminal (script(1)); its stdin is the terminal's keyboard. The CLI is

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type AddressInfo, type Server as NetServer } from 'node:net';
 import express from 'express';
+import { onPath } from './tools.js';
 
 /** A request as a test peer received it. */
 export interface Received {
@@ -210,7 +211,7 @@ export async function startDocsReceiver(secret: string): Promise<TestServer & { 
 }
 
 /** Whether openssl is here to make a self-signed certificate. */
-export const HAS_OPENSSL = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+export const HAS_OPENSSL = onPath('openssl');
 
 /**
  * An https app on 127.0.0.1 (`port`, 0 for any) with a self-signed certificate for localhost and 127.0.0.1 made now
