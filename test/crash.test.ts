@@ -97,8 +97,8 @@ describe('crash consistency of the capture log', () => {
     const acked: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const { cli, url } = await start(save);
-      // 32 requests of ~200 KB in flight: batches of megabytes are being written when the kill comes.
-      const r = await load(url, cli, { size: 200 * 1024, inFlight: 32, stopAfter: randomInt(1, 60), total: 10_000 });
+      // 32 requests of ~100 KB in flight: batches of megabytes are being written when the kill comes.
+      const r = await load(url, cli, { size: 100 * 1024, inFlight: 32, stopAfter: randomInt(1, 60), total: 10_000 });
       acked.push(...r.acked);
     }
     // One more start (repairing what the last kill left), a last acknowledged event, a clean stop.
