@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,8 +36,24 @@ async function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** The TCP ports listening on this machine now (Linux: /proc/net/tcp and tcp6, state 0A). */
-function listening(): number[] {
+/**
+ * The TCP ports the processes of group `pgid` listen on now (Linux: each one's socket inodes from /proc/<pid>/fd,
+ * looked up in /proc/net/tcp and tcp6, state 0A). Only that group's: other test files open ports meanwhile.
+ */
+function listeningPortsOf(pgid: number): number[] {
+  const inodes = new Set<string>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pgid) continue;
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode !== undefined) inodes.add(inode);
+      }
+    } catch {
+      // the process ended meanwhile
+    }
+  }
   const ports: number[] = [];
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
@@ -48,7 +64,7 @@ function listening(): number[] {
     }
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
-      if (cols[3] === '0A') ports.push(Number.parseInt((cols[1] ?? '').split(':')[1] ?? '0', 16));
+      if (cols[3] === '0A' && inodes.has(cols[9] ?? '')) ports.push(Number.parseInt((cols[1] ?? '').split(':')[1] ?? '0', 16));
     }
   }
   return ports;
@@ -112,7 +128,6 @@ describe('every --help example works as printed', { skip }, () => {
 
   /** Starts a long-running example (a listener), sends it an event, stops it with Ctrl-C. */
   async function runListener(example: string): Promise<{ code: number | null; out: string; received: number }> {
-    const known = new Set(listening());
     const child = spawn('bash', ['-c', example], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -129,8 +144,8 @@ describe('every --help example works as printed', { skip }, () => {
       // Forwarded to the https app (--insecure): once it has the event.
       if (example.includes(':3443')) await until(() => (tls?.received() ?? 0) > tlsBefore, child, 'the https app got the event');
     } else {
-      // `--port 0` piped into jq prints nothing until an event comes: wait until a new port listens, then stop it.
-      await until(() => listening().some((p) => !known.has(p)), child, 'a new port listened');
+      // `--port 0` piped into jq prints nothing until an event comes: wait until it listens, then stop it.
+      await until(() => listeningPortsOf(child.pid as number).length > 0, child, 'it listened');
     }
     process.kill(-(child.pid as number), 'SIGINT');
     const [code] = (await closed) as [number | null];
