@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import pkg from '../package.json' with { type: 'json' };
-import { createOutput, type Output } from './adapters/terminal.js';
+import { createOutput, type OutStream, type Output } from './adapters/terminal.js';
 import { isOnepushError } from './core/errors.js';
 import { closest } from './core/event-types.js';
 import { MAX_TIMER_MS } from './core/limits.js';
@@ -319,49 +319,64 @@ function printError(out: Output, error: unknown, debug: boolean): number {
   return 2;
 }
 
-/** Runs the CLI for `argv` (process.argv form) and sets process.exitCode; the only place that exits. */
-export async function main(argv: string[]): Promise<void> {
-  const debug = argv.includes('--debug') || process.env.ONEPUSH_DEBUG === '1';
-  const out = createOutput({ stdout: process.stdout, stderr: process.stderr, env: process.env, stdoutFd: 1 });
-  // A closed pipe (`onepush events | head -1`) is not an error.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw e;
-    });
-  }
-  let controller: AbortController | undefined;
+/** What a run of the CLI is handed: the process's I/O as values, so it can run inside another program (the tests). */
+export interface CliIO {
+  stdout: OutStream;
+  stderr: OutStream;
+  /** stdin, or a function giving it (touching process.stdin builds a stream, and most commands never read it). */
+  stdin: NodeJS.ReadableStream | (() => NodeJS.ReadableStream);
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** The descriptor behind `stdout` when it is the process's own (1): `listen` then prints from a second thread. */
+  stdoutFd?: number;
+  /**
+   * The signal long-running commands stop on (Ctrl-C, SIGTERM); asked for at most once, by the commands that run
+   * until stopped. Without it they run to their own end.
+   */
+  shutdownSignal?: () => AbortSignal;
+}
+
+/**
+ * Runs the CLI for `args` (what follows `onepush` on the command line) and resolves with its exit code. It never
+ * exits nor touches the process (its output, environment, directory, signals or exit code): that is main's job.
+ */
+export async function run(args: readonly string[], io: CliIO): Promise<number> {
+  const debug = args.includes('--debug') || io.env.ONEPUSH_DEBUG === '1';
+  const out = createOutput({ stdout: io.stdout, stderr: io.stderr, env: io.env, ...(io.stdoutFd === undefined ? {} : { stdoutFd: io.stdoutFd }) });
+  let shutdown: AbortSignal | undefined;
+  const { stdin } = io;
   const ctx: Context = {
     out,
-    env: process.env,
+    env: io.env,
     // A getter: touching process.stdin builds a stream (and loads its modules); most commands never read it.
     get stdin() {
-      return process.stdin;
+      return typeof stdin === 'function' ? stdin() : stdin;
     },
-    cwd: process.cwd(),
+    cwd: io.cwd,
     version: pkg.version,
     shutdownSignal() {
-      if (!controller) {
-        const c = new AbortController();
-        controller = c;
-        const onSignal = (signal: NodeJS.Signals): void => {
-          if (c.signal.aborted) process.exit(130);
-          c.abort(signal);
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-      }
-      return controller.signal;
+      shutdown ??= io.shutdownSignal?.() ?? new AbortController().signal;
+      return shutdown;
     },
   };
-  let run: Run | undefined;
+  let command: Run | undefined;
   const program = buildProgram((r) => {
-    run = r;
-  }, argv.slice(2));
+    command = r;
+  }, args);
+  // Commander's own output (--help, --version, the help of a usage error) goes to the same streams as ours.
+  const output = {
+    writeOut: (text: string) => void io.stdout.write(text),
+    writeErr: (text: string) => void io.stderr.write(text),
+    // As commander's own: the terminal's width, else undefined (its default of 80).
+    getOutHelpWidth: () => (io.stdout.isTTY ? io.stdout.columns : undefined) as number,
+    getErrHelpWidth: () => (io.stderr.isTTY ? io.stderr.columns : undefined) as number,
+    outputError: () => {},
+  };
+  for (const c of [program, ...program.commands]) c.configureOutput(output);
   let code = 0;
   try {
-    await program.parseAsync(argv);
-    if (run) code = (await run(ctx)) ?? 0;
+    await program.parseAsync(args, { from: 'user' });
+    if (command) code = (await command(ctx)) ?? 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') code = 0;
@@ -371,9 +386,9 @@ export async function main(argv: string[]): Promise<void> {
       else {
         // One line for the error; the suggestion (from the commands and options commander knows) in the hint.
         out.err(`${out.ec.red('onepush:')} ${error.message.replace(/^error: /, '').split('\n')[0]}`);
-        const sub = argv.slice(2).find((a) => !a.startsWith('-'));
+        const sub = args.find((a) => !a.startsWith('-'));
         const command = program.commands.find((c) => c.name() === sub);
-        const suggestion = suggest(error.code, argv.slice(2), program, command);
+        const suggestion = suggest(error.code, args, program, command);
         const help = `see onepush ${command ? `${sub} ` : ''}--help`;
         out.err(`${out.ec.dim('hint:')} ${suggestion ? `did you mean ${suggestion}? or ${help}` : help}`);
         code = 2;
@@ -382,5 +397,37 @@ export async function main(argv: string[]): Promise<void> {
       code = printError(out, error, debug);
     }
   }
-  process.exitCode = code;
+  return code;
+}
+
+/**
+ * Runs the CLI for `argv` (process.argv form) in this process and sets process.exitCode: the only place that exits
+ * (a closed stdout, a second Ctrl-C).
+ */
+export async function main(argv: string[]): Promise<void> {
+  // A closed pipe (`onepush events | head -1`) is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
+  process.exitCode = await run(argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: () => process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    stdoutFd: 1,
+    shutdownSignal() {
+      const c = new AbortController();
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (c.signal.aborted) process.exit(130);
+        c.abort(signal);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      return c.signal;
+    },
+  });
 }

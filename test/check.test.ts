@@ -10,13 +10,13 @@ import { describe, test, type TestContext } from 'node:test';
 import express from 'express';
 import pkg from '../package.json' with { type: 'json' };
 import { check as checkEndpoint } from '../src/app/check.js';
-import { runCli, type RunResult } from './helpers/cli.js';
+import { runBin, runCli, type RunResult } from './helpers/cli.js';
 import { assertGolden } from './helpers/golden.js';
 import { freePort, startDocsReceiver, startRawServer, startStrictReceiver, type Received, type TestServer } from './helpers/servers.js';
 import { findAll, parseXml } from './helpers/xml.js';
 
-// `onepush check` end to end (issue #6): the built CLI against real loopback apps written here, each with one
-// habit of real webhook handlers, good or bad.
+// `onepush check` (issue #6) against real loopback apps written here, each with one habit of real webhook handlers,
+// good or bad: in-process through src/cli.ts's `run`, and the first through the built CLI, end to end.
 
 const SECRET = 'whsec_check_suite';
 const KNOWN_TYPES = ['email.sent', 'email.delivered', 'email.opened', 'email.clicked', 'email.bounced', 'email.complained', 'email.unsubscribed'];
@@ -39,8 +39,8 @@ interface CheckJson {
   exit: number;
 }
 
-function check(args: string[], env?: Record<string, string | undefined>): Promise<RunResult> {
-  return runCli(['check', ...args], env === undefined ? {} : { env });
+function check(args: string[], env?: Record<string, string | undefined>, run = runCli): Promise<RunResult> {
+  return run(['check', ...args], env === undefined ? {} : { env });
 }
 
 function parseReport(r: RunResult): CheckJson {
@@ -206,10 +206,10 @@ function normalise(stdout: string, url: string): string {
 }
 
 describe('onepush check', { concurrency: 3 }, () => {
-  test('a correct raw-body app passes every case (exit 0), and what it received is what OnePush sends', async (t) => {
+  test('a correct raw-body app passes every case (exit 0), and what it received is what OnePush sends (the built CLI)', async (t) => {
     const app = await using(t, startStrictReceiver(SECRET));
     const junit = join(tempDir(t), 'reports', 'check.xml');
-    const r = await check([app.url, '--secret', SECRET, '--json', '--junit', junit]);
+    const r = await check([app.url, '--secret', SECRET, '--json', '--junit', junit], undefined, runBin);
     const report = parseReport(r);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(results(report), allPass());
@@ -375,7 +375,7 @@ describe('onepush check', { concurrency: 3 }, () => {
   });
 
   test('the secret comes from ONEPUSH_WEBHOOK_SECRET too, and shorthands reach localhost', async (t) => {
-    const app = await using(t, startStrictReceiver(SECRET));
+    const app = await using(t, startStrictReceiver(SECRET, 0, { bothLoopbacks: true }));
     const r = await check([String(app.port), '--only', '1-4'], { ONEPUSH_WEBHOOK_SECRET: SECRET });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^onepush check http:\/\/localhost:\d+\/webhooks\/onepush$/m);

@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pkg from '../package.json' with { type: 'json' };
 import { encodeCapture } from '../src/core/capture.js';
-import { BIN, cliEnv, HAS_SCRIPT, ROOT, runCli, spawnOnTerminal, type RunResult } from './helpers/cli.js';
+import { BIN, cliEnv, HAS_SCRIPT, ROOT, runBin, runCli, spawnOnTerminal, type RunResult } from './helpers/cli.js';
 import { loadVectors } from './helpers/vectors.js';
 
-// `sign`, `verify`, `events` and the CLI's global behaviour (issue #2), the built bin/onepush.js as a child process.
+// `sign`, `verify`, `events` and the CLI's global behaviour (issue #2): in-process through src/cli.ts's `run`, and
+// the built bin/onepush.js as a child process where it is the process that matters (exit codes, pipes, a terminal,
+// colour through the bundled chalk) or as one end-to-end run per command.
 
 const NO_STACK = /\n\s+at /;
 const SECRET = 'whsec_cli_test';
@@ -42,15 +44,17 @@ function assertUsage(r: RunResult, message: RegExp, stdout = ''): void {
 
 describe('sign', () => {
   for (const v of vectors) {
-    test(`${v.file}: from a file and from stdin`, async () => {
-      const fromFile = await runCli(['sign', v.path, '--secret', VSECRET]);
+    // The first vector through the built CLI (end to end), the others in-process.
+    const runCli_ = v === vectors[0] ? runBin : runCli;
+    test(`${v.file}: from a file and from stdin${v === vectors[0] ? ' (the built CLI)' : ''}`, async () => {
+      const fromFile = await runCli_(['sign', v.path, '--secret', VSECRET]);
       assert.equal(fromFile.code, 0, fromFile.stderr);
       assert.equal(fromFile.stdout, `${v.signature}\n`);
       assert.equal(fromFile.stderr, '');
-      const fromStdin = await runCli(['sign'], { input: readFileSync(v.path), env: { ONEPUSH_WEBHOOK_SECRET: VSECRET } });
+      const fromStdin = await runCli_(['sign'], { input: readFileSync(v.path), env: { ONEPUSH_WEBHOOK_SECRET: VSECRET } });
       assert.equal(fromStdin.code, 0, fromStdin.stderr);
       assert.equal(fromStdin.stdout, `${v.signature}\n`);
-      const dash = await runCli(['sign', '-', '--secret', VSECRET], { input: readFileSync(v.path) });
+      const dash = await runCli_(['sign', '-', '--secret', VSECRET], { input: readFileSync(v.path) });
       assert.equal(dash.stdout, `${v.signature}\n`);
     });
   }
@@ -72,8 +76,8 @@ describe('sign', () => {
 
 describe('verify', () => {
   const v = (args: string[], options: Parameters<typeof runCli>[1] = {}) => runCli(['verify', ...args], options);
-  test('valid → 0', async () => {
-    const r = await v([bodyFile, '--secret', SECRET, '--signature', GOOD]);
+  test('valid → 0 (the built CLI)', async () => {
+    const r = await runBin(['verify', bodyFile, '--secret', SECRET, '--signature', GOOD]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '✔ valid\n');
   });
@@ -95,8 +99,8 @@ describe('verify', () => {
       assert.equal(r.code, 0, `${x.file}: ${r.stderr}`);
     }
   });
-  test('wrong secret → 1', async () => {
-    const r = await v([bodyFile, '--secret', 'wrong', '--signature', GOOD]);
+  test('wrong secret → 1 (the built CLI)', async () => {
+    const r = await runBin(['verify', bodyFile, '--secret', 'wrong', '--signature', GOOD]);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /^✘ invalid — signature does not match the body \(add --explain to find out why\)\n$/);
     assert.equal(r.stderr, '');
@@ -267,12 +271,12 @@ describe('a terminal on stdin', () => {
     const [code] = (await once(child, 'close')) as [number | null];
     return { code, output: output.replace(/\r\n/g, '\n') };
   };
-  test('sign without a file says what to do, exit 2', { skip: HAS_SCRIPT ? false : 'no script(1) here' }, async () => {
+  test('sign without a file says what to do, exit 2 (the built CLI)', { skip: HAS_SCRIPT ? false : 'no script(1) here' }, async () => {
     const r = await inTerminal('sign --secret x');
     assert.equal(r.code, 2);
     assert.match(r.output, /^onepush: no body to sign: give a file, or pipe the body on stdin\nhint: /);
   });
-  test('verify without a file says what to do, exit 2', { skip: HAS_SCRIPT ? false : 'no script(1) here' }, async () => {
+  test('verify without a file says what to do, exit 2 (the built CLI)', { skip: HAS_SCRIPT ? false : 'no script(1) here' }, async () => {
     const r = await inTerminal('verify --secret x --signature ab');
     assert.equal(r.code, 2);
     assert.match(r.output, /^onepush: nothing to verify: /);
@@ -297,7 +301,7 @@ describe('events', () => {
     const lines = r.stdout.trimEnd().split('\n');
     assert.deepEqual(lines.map((l) => l.split(/\s+/)[0]), SEVEN);
   });
-  test('`onepush events | head -1`: no EPIPE error', async () => {
+  test('`onepush events | head -1`: no EPIPE error (the built CLI)', async () => {
     const child = spawn('sh', ['-c', `"${process.execPath}" "${BIN}" events | head -1; echo "exit=$?"`], { cwd: ROOT, env: cliEnv() });
     let stdout = '';
     let stderr = '';
@@ -307,7 +311,7 @@ describe('events', () => {
     assert.equal(stderr, '');
     assert.match(stdout, /^email\.sent\s+.*\nexit=0\n$/);
   });
-  test('a stdout closed before the output: no EPIPE error, exit 0', async () => {
+  test('a stdout closed before the output: no EPIPE error, exit 0 (the built CLI)', async () => {
     const child = spawn(process.execPath, [BIN, 'events', '--json'], { cwd: ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.destroy();
     let stderr = '';
@@ -340,9 +344,9 @@ describe('global behaviour', () => {
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^Usage: onepush verify /m);
   });
-  test('--version and -v print the package version', async () => {
+  test('--version and -v print the package version (the built CLI)', async () => {
     for (const flag of ['--version', '-v']) {
-      const r = await runCli([flag]);
+      const r = await runBin([flag]);
       assert.equal(r.code, 0);
       assert.equal(r.stdout, `${pkg.version}\n`);
     }
@@ -352,8 +356,8 @@ describe('global behaviour', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^Usage: onepush /);
   });
-  test('unknown command → 2, one line + did-you-mean hint', async () => {
-    const r = await runCli(['sing', 'x']);
+  test('unknown command → 2, one line + did-you-mean hint (the built CLI)', async () => {
+    const r = await runBin(['sing', 'x']);
     assertUsage(r, /^onepush: unknown command 'sing'$/);
     assert.match(r.stderr, /\nhint: did you mean sign\? or see onepush --help\n$/);
   });
@@ -385,12 +389,13 @@ describe('global behaviour', () => {
     const e = await runCli(['sing'], { env: { NO_COLOR: '1' } });
     assert.doesNotMatch(e.stderr, /\x1b\[/);
   });
-  test('FORCE_COLOR=1 gives ANSI in a pipe (and wins over NO_COLOR)', async () => {
-    const r = await runCli(['events'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
+  // The built CLI: its chalk is bundled without colour detection (scripts/build.mjs), so colour must come from ours.
+  test('FORCE_COLOR=1 gives ANSI in a pipe (and wins over NO_COLOR) (the built CLI)', async () => {
+    const r = await runBin(['events'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
     assert.match(r.stdout, /\x1b\[\d+m/);
-    const both = await runCli(['verify', bodyFile, '--secret', 'x', '--signature', GOOD], { env: { NO_COLOR: '1', FORCE_COLOR: '1' } });
+    const both = await runBin(['verify', bodyFile, '--secret', 'x', '--signature', GOOD], { env: { NO_COLOR: '1', FORCE_COLOR: '1' } });
     assert.match(both.stdout, /\x1b\[\d+m/);
-    const e = await runCli(['sing'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
+    const e = await runBin(['sing'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
     assert.match(e.stderr, /^\x1b\[\d+monepush:/);
   });
   test('FORCE_COLOR=0 turns colour off', async () => {

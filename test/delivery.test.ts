@@ -4,7 +4,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { backoffDelay, deliver } from '../src/adapters/delivery.js';
+import { backoffDelay, deliver, deliverAll, type DeliveryClock, type DeliveryResult } from '../src/adapters/delivery.js';
+import { createHttpClient } from '../src/adapters/http-client.js';
+import { DEFAULT_RETRY, isRetryable, retryDelay, retryPolicy } from '../src/core/retry.js';
 import { replay, type ReplayDelivery } from '../src/app/replay.js';
 import { encodeCapture } from '../src/core/capture.js';
 import { percentile, SummaryBuilder, summaryLine } from '../src/core/report.js';
@@ -81,6 +83,130 @@ describe('delivery engine (library deliver)', () => {
     assert.equal(backoffDelay(3, 250, 5000, 1), 1000);
     assert.equal(backoffDelay(10, 250, 5000, 1), 5000);
     assert.equal(backoffDelay(10, 250, 5000, 0), 2500);
+  });
+});
+
+/** A clock on which waits take no time: it records them (the delivery engine's waits are asserted, not lived). */
+function recordingClock(): DeliveryClock & { waits: number[] } {
+  let now = 0;
+  const waits: number[] = [];
+  return {
+    waits,
+    now: () => now,
+    sleep: async (ms, signal) => {
+      if (signal?.aborted) return;
+      waits.push(ms);
+      now += Math.max(0, ms);
+    },
+  };
+}
+
+describe('the one retry policy (src/core/retry.ts): trigger, replay, deliver and listen --forward-to', () => {
+  test('what is retried: network errors but an untrusted certificate or a cancel, timeouts, 5xx but 508, 429; never 3xx or another 4xx', () => {
+    for (const status of [500, 502, 503, 504, 599, 429]) assert.equal(isRetryable({ status }), true, String(status));
+    for (const status of [200, 301, 307, 400, 401, 404, 409, 422, 508]) assert.equal(isRetryable({ status }), false, String(status));
+    for (const errorCode of ['ECONNREFUSED', 'ECONNRESET', 'TIMEOUT', 'ENOTFOUND', undefined]) assert.equal(isRetryable({ status: undefined, errorCode }), true, String(errorCode));
+    for (const errorCode of ['DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'ABORTED']) assert.equal(isRetryable({ status: undefined, errorCode }), false, errorCode);
+  });
+
+  test('DEFAULT_RETRY: 250 ms doubling to 5 s; a Retry-After of a 429 or a 503 lengthens the wait (up to 60 s), never shortens it', () => {
+    assert.deepEqual({ ...DEFAULT_RETRY }, { firstDelayMs: 250, maxDelayMs: 5000, maxRetryAfterMs: 60_000 });
+    const p = retryPolicy(undefined);
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map((n) => retryDelay(n, { status: 500 }, p)), [250, 500, 1000, 2000, 4000, 5000, 5000]);
+    assert.equal(retryDelay(1, { status: 429, retryAfterMs: 1000 }, p), 1000);
+    assert.equal(retryDelay(1, { status: 503, retryAfterMs: 3000 }, p), 3000);
+    assert.equal(retryDelay(4, { status: 503, retryAfterMs: 1000 }, p), 2000, 'shorter than the backoff: the backoff');
+    assert.equal(retryDelay(1, { status: 429, retryAfterMs: 0 }, p), 250, 'Retry-After: 0 does not make a busy loop');
+    assert.equal(retryDelay(1, { status: 429, retryAfterMs: 3_600_000 }, p), 60_000, 'cut to maxRetryAfterMs');
+    assert.equal(retryDelay(1, { status: 500, retryAfterMs: 9000 }, p), 250, 'only 429 and 503 carry a Retry-After that counts');
+    assert.deepEqual(retryPolicy({ firstDelayMs: 10 }), { firstDelayMs: 10, maxDelayMs: 5000, maxRetryAfterMs: 60_000 });
+    // Jitter (several deliveries at once) spreads a wait over [50%, 100%] of the backoff.
+    assert.equal(retryDelay(3, { status: 500 }, p, 0), 500);
+    assert.equal(retryDelay(3, { status: 500 }, p, 1), 1000);
+  });
+
+  test('one delivery at a time waits the full backoff, 250, 500, 1000 ms; several at once are jittered within [50%, 100%]', async () => {
+    const app = await startRawServer((_r, res) => {
+      res.writeHead(500);
+      res.end('boom');
+    });
+    try {
+      const one = recordingClock();
+      const r = await deliver({ url: app.url, body: '{}' }, { retries: 3, clock: one });
+      assert.equal(r.attempts, 4);
+      assert.deepEqual(one.waits, [250, 500, 1000]);
+      const many = recordingClock();
+      const rs = await deliver(Array.from({ length: 4 }, () => ({ url: app.url, body: '{}' })), { retries: 3, concurrency: 4, clock: many });
+      assert.deepEqual(rs.map((x) => x.attempts), [4, 4, 4, 4]);
+      assert.equal(many.waits.length, 12);
+      const firsts = many.waits.filter((w) => w <= 250);
+      assert.ok(many.waits.every((w) => w >= 125 && w <= 1000), many.waits.join(', '));
+      assert.ok(firsts.length >= 4, 'each delivery\'s first wait is within [125, 250]');
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('429 with Retry-After: 1 waits 1000 ms, as told, then succeeds; a 503\'s Retry-After past maxRetryAfterMs is cut', async () => {
+    let n = 0;
+    const app = await startRawServer((_r, res) => {
+      n++;
+      if (n === 1) res.writeHead(429, { 'retry-after': '1' }).end('slow down');
+      else if (n === 2) res.writeHead(503, { 'retry-after': '120' }).end('down for maintenance');
+      else res.writeHead(200).end('ok');
+    });
+    try {
+      const clock = recordingClock();
+      const r = await deliver({ url: app.url, body: '{}' }, { retries: 2, retry: { maxRetryAfterMs: 30_000 }, clock });
+      assert.deepEqual({ ok: r.ok, attempts: r.attempts }, { ok: true, attempts: 3 });
+      assert.deepEqual(clock.waits, [1000, 30_000]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('--rate spaces the starts on the clock: 20 a second is one every 50 ms', async () => {
+    const app = await startRawServer();
+    const client = createHttpClient({ userAgent: 'test', connections: 1 });
+    try {
+      const clock = recordingClock();
+      const results: DeliveryResult[] = [];
+      await deliverAll(client, [1, 2, 3, 4, 5, 6], () => ({ url: new URL(app.url), headers: {}, body: '{}' }), (_i, res) => results.push(res), { rate: 20, clock });
+      assert.equal(results.length, 6);
+      assert.equal(app.received.length, 6);
+      assert.deepEqual(clock.waits.filter((w) => w > 0), [50, 50, 50, 50, 50]);
+    } finally {
+      await client.close();
+      await app.close();
+    }
+  });
+
+  test('a signal stops the retries: the attempt that failed is the result', async () => {
+    const app = await startRawServer((_r, res) => {
+      res.writeHead(503).end('down');
+    });
+    try {
+      const stop = new AbortController();
+      const clock = recordingClock();
+      const waits: number[] = [];
+      const r = await deliver({ url: app.url, body: '{}' }, {
+        retries: 5,
+        signal: stop.signal,
+        clock: {
+          now: clock.now,
+          sleep: async (ms, signal) => {
+            waits.push(ms);
+            stop.abort();
+            await clock.sleep(ms, signal);
+          },
+        },
+      });
+      assert.deepEqual({ status: r.status, attempts: r.attempts }, { status: 503, attempts: 1 });
+      assert.deepEqual(waits, [250]);
+      assert.equal(app.received.length, 1);
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -6,12 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Pool } from 'undici';
+import { startListener as startLibraryListener, type ForwardResult, type ListenerOptions } from '../src/app/listen.js';
 import { runCli, type RunResult } from './helpers/cli.js';
-import { assertNoSecret, eventBody, rawPost, hmac, killHard, rssOf, SECRET, startFlakyApp, startListener, type Listener } from './helpers/faults.js';
+import { assertNoSecret, eventBody, rawPost, hmac, killHard, SECRET, startFlakyApp, startListener, startListenerBin, type Listener } from './helpers/faults.js';
+import { heldBytes, MiB } from './helpers/memory.js';
 import { freePort, startRawServer } from './helpers/servers.js';
 
 // The fault suite of issue #5: what SPEC.md promises, turned into figures. Every test prints its figure (the
 // README's "Reliability" table copies them) and every output of the suite is searched for the secret at the end.
+// Assertions are on events (what was answered, what closed a connection and how), never on how long something took:
+// the listener's timeouts and retry delays are given in milliseconds (ListenerOptions.timeouts and .retry), so no
+// test waits out the real ones and a loaded machine cannot turn one red. Only a crash needs the built CLI (kill -9).
 
 const outputs: Array<[string, string]> = [];
 const dirs: string[] = [];
@@ -27,6 +32,11 @@ const keep = (name: string, r: RunResult): RunResult => {
 const keepListener = (name: string, l: Listener): void => {
   outputs.push([`${name} stdout`, l.cli.stdoutLines.join('\n')], [`${name} stderr`, l.cli.stderr()]);
 };
+/** Errors and warnings of a library listener, kept for the secret search. */
+const reported = (name: string): Pick<ListenerOptions, 'onError' | 'onWarning'> => ({
+  onError: (e) => outputs.push([`${name} error`, e.message]),
+  onWarning: (m) => outputs.push([`${name} warning`, m]),
+});
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -40,18 +50,41 @@ async function post(pool: Pool, body: string | Buffer, headers: Record<string, s
   return res.statusCode;
 }
 
+/**
+ * A raw connection to the listener, which this side never ends nor destroys (until the test is over): when it closes,
+ * the server closed it. `received` is what the server sent.
+ */
+interface Peer {
+  socket: Socket;
+  received(): string;
+  /** Resolves once the connection is closed (by the server: this side never closes it). */
+  closed: Promise<void>;
+}
+
+async function peer(port: number): Promise<Peer> {
+  const socket = connect(port, '127.0.0.1');
+  let text = '';
+  socket.on('data', (d: Buffer) => {
+    text += d.toString('latin1');
+  });
+  // A write after the server closed its side fails (EPIPE, ECONNRESET): the close is what is looked at.
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await once(socket, 'connect');
+  return { socket, received: () => text, closed };
+}
+
 describe('faults (issue #5)', { concurrency: false }, () => {
-  it('crash: kill -9 during 5,000 events with 16 in flight loses no acknowledged event', { timeout: 120_000 }, async (t) => {
+  it('crash: kill -9 during 5,000 events with 16 in flight loses no acknowledged event (the built CLI)', { timeout: 120_000 }, async (t) => {
     const dir = tmp();
     const save = join(dir, 'events.ndjson');
-    const l = await startListener(['--secret', SECRET, '--save', save]);
+    const l = await startListenerBin(['--secret', SECRET, '--save', save]);
     const pool = new Pool(l.origin, { connections: 16 });
     const total = 5000;
     const killAt = 2500;
     const acked: string[] = [];
     let next = 0;
     let killed = false;
-    let failedAfterKill = 0;
     const worker = async (): Promise<void> => {
       while (next < total) {
         const id = `evt_crash${String(next++).padStart(5, '0')}`;
@@ -65,7 +98,6 @@ describe('faults (issue #5)', { concurrency: false }, () => {
           }
         } catch (e) {
           if (!killed) throw e;
-          failedAfterKill++;
           return;
         }
       }
@@ -104,11 +136,13 @@ describe('faults (issue #5)', { concurrency: false }, () => {
     }
   });
 
-  it('junk: 10,000 malformed requests among valid ones: all 4xx, valid 200, no crash, flat memory', { timeout: 180_000 }, async (t) => {
+  it('junk: 5,000 malformed requests among valid ones: all 4xx, valid 200, no crash, nothing kept per request', { timeout: 180_000 }, async (t) => {
     const dir = tmp();
-    const l = await startListener(['--secret', SECRET, '--save', join(dir, 'events.ndjson'), '--max-body', '64kb']);
-    const pool = new Pool(l.origin, { connections: 8 });
-    const pid = l.cli.child.pid!;
+    const save = join(dir, 'events.ndjson');
+    let events = 0;
+    const l = await startLibraryListener({ port: 0, secret: SECRET, save, maxBody: 64 * 1024, onEvent: () => void events++, ...reported('junk') });
+    const origin = `http://127.0.0.1:${l.port}`;
+    const pool = new Pool(origin, { connections: 8 });
     const bigHeader = 'x'.repeat(10 * 1024);
     const junk: Array<(i: number) => Promise<number>> = [
       (i) => post(pool, Buffer.from(Array.from({ length: 64 + (i % 500) }, (_, k) => (k * 7919 + i) % 256)), { 'content-type': 'application/octet-stream' }),
@@ -131,7 +165,7 @@ describe('faults (issue #5)', { concurrency: false }, () => {
         const sigs = ['', 'abc', hmac(b).slice(1), hmac(b) + hmac(b), '😀'.repeat(16), hmac(b, 'another secret')];
         const sig = sigs[i % sigs.length]!;
         // Clients refuse to send non-ASCII header values: those go by hand.
-        if (/[^\x20-\x7e]/.test(sig)) return rawPost(l.ready.port, PATH, { ...JSON_HEADERS, 'x-onepush-signature': sig }, b);
+        if (/[^\x20-\x7e]/.test(sig)) return rawPost(l.port, PATH, { ...JSON_HEADERS, 'x-onepush-signature': sig }, b);
         return post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': sig });
       },
       (i) => {
@@ -139,150 +173,180 @@ describe('faults (issue #5)', { concurrency: false }, () => {
         return post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) });
       },
     ];
-    const JUNK = 10_000;
+    // 625 of each of the 8 kinds, and 500 valid events among them.
+    const JUNK = 5000;
     let valid = 0;
     let validOk = 0;
     let junkRejected = 0;
     const wrong: string[] = [];
-    let rssWarm = 0;
-    let rssPeak = 0;
-    let i = 0;
-    const worker = async (): Promise<void> => {
-      while (i < JUNK) {
-        const n = i++;
-        if (n === 1000) rssWarm = rssOf(pid);
-        if (n % 500 === 0) rssPeak = Math.max(rssPeak, rssOf(pid));
-        const kind = n % junk.length;
-        const status = await junk[kind]!(n);
-        if (status >= 400 && status < 500) junkRejected++;
-        else wrong.push(`junk kind ${kind} #${n} → ${status}`);
-        if (n % 10 === 0) {
-          const b = eventBody(`evt_valid${n}`);
-          valid++;
-          if ((await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) })) === 200) validOk++;
+    const send = async (from: number, to: number): Promise<void> => {
+      let i = from;
+      const worker = async (): Promise<void> => {
+        while (i < to) {
+          const n = i++;
+          const kind = n % junk.length;
+          const status = await junk[kind]!(n);
+          if (status >= 400 && status < 500) junkRejected++;
+          else wrong.push(`junk kind ${kind} #${n} → ${status}`);
+          if (n % 10 === 0) {
+            const b = eventBody(`evt_valid${n}`);
+            valid++;
+            if ((await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) })) === 200) validOk++;
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: 8 }, worker));
     };
-    await Promise.all(Array.from({ length: 8 }, worker));
-    rssPeak = Math.max(rssPeak, rssOf(pid));
+    // What this process holds after a full collection, once warm (after 1,000) and at the end: junk must leave
+    // nothing behind per request.
+    await send(0, 1000);
+    const warm = await heldBytes();
+    await send(1000, JUNK);
+    const end = await heldBytes();
     const b = eventBody('evt_after_junk');
     const last = await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) });
     await pool.destroy();
-    const alive = l.cli.child.exitCode === null;
-    const result = await l.cli.stop('SIGTERM');
-    keepListener('junk listener', l);
-    const growth = rssPeak - rssWarm;
-    t.diagnostic(
-      `junk: ${JUNK} malformed → ${junkRejected} answered 4xx; ${validOk}/${valid} valid → 200; 0 crashes; RSS ${(rssWarm / 2 ** 20).toFixed(1)} → peak ${(rssPeak / 2 ** 20).toFixed(1)} MiB (growth ${(growth / 2 ** 20).toFixed(1)} MiB)`,
-    );
+    const summary = await l.close();
+    outputs.push(['junk capture log', readFileSync(save, 'latin1')]);
+    const growth = end - warm;
+    t.diagnostic(`junk: ${JUNK} malformed → ${junkRejected} answered 4xx; ${validOk}/${valid} valid → 200; 0 crashes; held after a full GC: ${(warm / MiB).toFixed(1)} MiB warm, ${(end / MiB).toFixed(1)} MiB after ${JUNK - 1000} more (growth ${(growth / MiB).toFixed(1)} MiB)`);
     assert.deepEqual(wrong.slice(0, 10), []);
     assert.equal(junkRejected, JUNK);
     assert.equal(validOk, valid);
     assert.equal(last, 200);
-    assert.ok(alive, 'the listener is still running');
-    assert.equal(result.code, 0, result.stderr);
-    assert.doesNotMatch(result.stderr, /\n\s+at /);
-    assert.ok(growth < 30 * 2 ** 20, `RSS grew ${(growth / 2 ** 20).toFixed(1)} MiB`);
+    assert.equal(summary.received, events, 'every request was answered and reported');
+    assert.equal(summary.accepted, valid + 1);
+    // 4,000 requests: a kilobyte kept per request would be 4 MiB (the JIT and the duplicate tracker take ~1 MiB).
+    assert.ok(growth < 3 * MiB, `${(growth / MiB).toFixed(1)} MiB more held after ${JUNK - 1000} more requests`);
   });
 
-  it('slow clients: 500 stalled connections do not delay a valid event and are closed by the timeouts', { timeout: 120_000 }, async (t) => {
-    const l = await startListener(['--secret', SECRET, '--no-save']);
-    const port = l.ready.port;
-    const timeEvent = async (n: number): Promise<number[]> => {
-      const pool = new Pool(l.origin, { connections: 1 });
-      const times: number[] = [];
+  describe('slow clients: 500 stalled connections (half trickle a header line now and then, half never send a byte)', () => {
+    /** Opens `n` stalled connections: ones that trickle a header line now and then, never finishing, or silent ones. */
+    async function stall(port: number, how: 'trickle' | 'silent' | 'both', n = 250): Promise<{ peers: Peer[]; stop(): void }> {
+      const peers: Peer[] = [];
+      const timers: NodeJS.Timeout[] = [];
       for (let k = 0; k < n; k++) {
-        const b = eventBody(`evt_slow${times.length}_${Math.random().toString(36).slice(2, 8)}`);
-        const started = performance.now();
-        assert.equal(await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) }), 200);
-        times.push(performance.now() - started);
+        const p = await peer(port);
+        if (how === 'trickle' || (how === 'both' && k % 2 === 0)) {
+          p.socket.write(`POST ${PATH} HTTP/1.1\r\nHost: localhost\r\n`);
+          timers.push(setInterval(() => p.socket.writable && p.socket.write(`x-slow-${k}: 1\r\n`), 20));
+        }
+        peers.push(p);
       }
-      await pool.destroy();
-      return times.sort((a, b) => a - b);
-    };
-    const baseline = await timeEvent(5);
-
-    const sockets: Socket[] = [];
-    const closed: Array<Promise<unknown>> = [];
-    const trickles: NodeJS.Timeout[] = [];
-    for (let k = 0; k < 500; k++) {
-      const s = connect(port, '127.0.0.1');
-      s.on('error', () => {});
-      s.resume();
-      closed.push(once(s, 'close'));
-      await once(s, 'connect');
-      if (k % 2 === 0) {
-        // Trickles a header line now and then, never finishing.
-        s.write(`POST ${PATH} HTTP/1.1\r\nHost: localhost\r\n`);
-        trickles.push(setInterval(() => s.writable && s.write(`x-slow-${k}: 1\r\n`), 1000));
-      }
-      sockets.push(s);
+      return { peers, stop: () => timers.forEach(clearInterval) };
     }
-    const opened = performance.now();
-    const during = await timeEvent(5);
-    const median = (xs: number[]): number => xs[Math.floor(xs.length / 2)]!;
-    await Promise.all(closed);
-    const closeSeconds = (performance.now() - opened) / 1000;
-    for (const tr of trickles) clearInterval(tr);
-    const result = await l.cli.stop();
-    keepListener('slow listener', l);
-    t.diagnostic(
-      `slow clients: 500 stalled connections; a valid event's 200 took median ${median(during).toFixed(1)} ms (max ${during.at(-1)!.toFixed(1)}) vs ${median(baseline).toFixed(1)} ms without them; all 500 closed by the server after ${closeSeconds.toFixed(1)} s`,
-    );
-    assert.ok(median(during) - median(baseline) < 100, `delayed by ${(median(during) - median(baseline)).toFixed(1)} ms`);
-    assert.equal(result.code, 0, result.stderr);
+
+    it('do not hold up a valid event: each is answered 200 while all 500 are still open', async (t) => {
+      // Timeouts off: nothing can close a stalled connection before the valid events are answered.
+      const l = await startLibraryListener({ port: 0, secret: SECRET, timeouts: { headersMs: 0, requestMs: 0, keepAliveMs: 0, idleMs: 0, closeGraceMs: 50 }, ...reported('slow') });
+      const stalled = await stall(l.port, 'both', 500);
+      try {
+        const pool = new Pool(`http://127.0.0.1:${l.port}`, { connections: 1 });
+        for (let k = 0; k < 5; k++) {
+          const b = eventBody(`evt_slow${k}`);
+          assert.equal(await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) }), 200);
+        }
+        await pool.destroy();
+        const open = stalled.peers.filter((p) => !p.socket.destroyed).length;
+        assert.equal(open, 500, 'the valid events did not wait for any stalled connection to go');
+        t.diagnostic('slow clients: 5 valid events answered 200 while 500 stalled connections stayed open');
+      } finally {
+        stalled.stop();
+        await l.close();
+      }
+      // close() cuts what is still open once its grace is over: every one of them closes.
+      await Promise.all(stalled.peers.map((p) => p.closed));
+    });
+
+    it('are closed by the server: a trickle by the header timeout (408), a silent one by the idle timeout', async (t) => {
+      // Each timeout alone (the other off), so each group can only be closed by its own.
+      const headers = await startLibraryListener({ port: 0, secret: SECRET, timeouts: { headersMs: 200, requestMs: 400, idleMs: 0 }, ...reported('slow') });
+      const idle = await startLibraryListener({ port: 0, secret: SECRET, timeouts: { headersMs: 0, requestMs: 0, idleMs: 200 }, ...reported('slow') });
+      const trickling = await stall(headers.port, 'trickle');
+      const silent = await stall(idle.port, 'silent');
+      try {
+        // Nobody on this side ends a connection: each one closes only if the server closes it.
+        await Promise.all([...trickling.peers, ...silent.peers].map((p) => p.closed));
+        const answers = (peers: Peer[]): string[] => [...new Set(peers.map((p) => /^HTTP\/1\.1 (\d{3})/.exec(p.received())?.[1] ?? 'none'))];
+        assert.deepEqual(answers(trickling.peers), ['408'], 'a request that never finished its headers');
+        assert.deepEqual(answers(silent.peers), ['none'], 'nothing to answer');
+        t.diagnostic('slow clients: all 500 closed by the server: the 250 trickling ones with a 408 (header timeout), the 250 silent ones without a word (idle timeout)');
+      } finally {
+        trickling.stop();
+        await Promise.all([headers.close(), idle.close()]);
+      }
+    });
   });
 
-  it('after a first answer: idle keep-alive connections, and later requests stalled in their headers or body, are closed', { timeout: 90_000 }, async (t) => {
-    const l = await startListener(['--secret', SECRET, '--no-save']);
+  it('after a first answer: idle keep-alive connections, and later requests stalled in their headers or body, are closed', async (t) => {
+    // The keep-alive timeout well above the request timeout: a request that follows the first answer at once is read
+    // before it, even on a loaded machine.
+    const l = await startLibraryListener({ port: 0, secret: SECRET, timeouts: { keepAliveMs: 1000, headersMs: 300, requestMs: 400 }, ...reported('keep-alive') });
     const body = eventBody('evt_keepalive_1');
     const request = `POST ${PATH} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nx-onepush-signature: ${hmac(body)}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     // Sends one whole request on a new connection, waits for its answer, then sends `then` on the same connection;
-    // resolves with what the server sent and how long after `then` it closed the connection.
-    const afterAnswer = async (then: string): Promise<{ received: string; seconds: number }> => {
-      const socket = connect(l.ready.port, '127.0.0.1');
-      socket.on('error', () => {});
-      let text = '';
-      socket.on('data', (d: Buffer) => {
-        text += d.toString('latin1');
-      });
-      const closed = once(socket, 'close');
-      await once(socket, 'connect');
-      socket.write(request);
-      while (!/\r\n\r\n\{"received":true[^}]*\}/.test(text)) await once(socket, 'data');
-      assert.match(text, /^HTTP\/1\.1 200 /);
-      const sent = performance.now();
-      if (then !== '') socket.write(then);
-      await closed;
-      return { received: text, seconds: (performance.now() - sent) / 1000 };
+    // resolves with what the server sent after the answer once the server has closed the connection.
+    const afterAnswer = async (then: string): Promise<string> => {
+      const p = await peer(l.port);
+      p.socket.write(request);
+      while (!/\r\n\r\n\{"received":true[^}]*\}/.test(p.received())) await once(p.socket, 'data');
+      assert.match(p.received(), /^HTTP\/1\.1 200 /);
+      const answered = p.received().length;
+      if (then !== '') p.socket.write(then);
+      await p.closed;
+      return p.received().slice(answered);
     };
-    const [idle, inHeaders, inBody] = await Promise.all([
-      afterAnswer(''),
-      afterAnswer(`POST ${PATH} HTTP/1.1\r\nHost: localhost\r\n`),
-      afterAnswer(`POST ${PATH} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"id":`),
-    ]);
-    await l.cli.stop();
-    keepListener('keep-alive listener', l);
-    t.diagnostic(
-      `after a first answer: idle keep-alive connection closed after ${idle.seconds.toFixed(1)} s, a request stalled in its headers after ${inHeaders.seconds.toFixed(1)} s, one stalled in its body after ${inBody.seconds.toFixed(1)} s (408)`,
-    );
-    // The keep-alive timeout (5 s) runs until a request's headers are complete; then the request timeout (30 s,
-    // checked every 2 s), which answers 408.
-    assert.ok(idle.seconds >= 4 && idle.seconds < 15, `idle connection closed after ${idle.seconds.toFixed(1)} s`);
-    assert.ok(inHeaders.seconds >= 4 && inHeaders.seconds < 15, `request stalled in its headers closed after ${inHeaders.seconds.toFixed(1)} s`);
-    assert.ok(inBody.seconds >= 25 && inBody.seconds < 45, `request stalled in its body closed after ${inBody.seconds.toFixed(1)} s`);
-    assert.match(inBody.received, /HTTP\/1\.1 408 [^]*"request not completed in time"/);
+    try {
+      const [idle, inHeaders, inBody] = await Promise.all([
+        afterAnswer(''),
+        afterAnswer(`POST ${PATH} HTTP/1.1\r\nHost: localhost\r\n`),
+        afterAnswer(`POST ${PATH} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"id":`),
+      ]);
+      t.diagnostic('after a first answer: the idle kept-alive connection, the request stalled in its headers and the one stalled in its body (408) were each closed by the server');
+      // Idle: the keep-alive timeout closes it, without a word. Stalled in its headers: the header timeout (a 408) or
+      // the keep-alive timeout, whichever comes first. Stalled in its body: the request timeout, which answers 408.
+      // Each one closed (this side never closes them).
+      assert.equal(idle, '');
+      assert.match(inHeaders, /^(|HTTP\/1\.1 408 [^]*)$/, 'no answer but a 408 to a request that never ended');
+      assert.match(inBody, /^HTTP\/1\.1 408 [^]*"request not completed in time"/);
+    } finally {
+      await l.close();
+    }
   });
 
-  it('flapping app: killed and restarted 5 times while 500 events arrive: all delivered, in order', { timeout: 180_000 }, async (t) => {
+  it('flapping app: killed (kill -9) and restarted 5 times while 500 events arrive: all delivered, in order', { timeout: 120_000 }, async (t) => {
     const dir = tmp();
     const appLog = join(dir, 'app.log');
     const appPort = await freePort();
     let app = await startFlakyApp(appPort, appLog);
-    const l = await startListener(['--secret', SECRET, '--save', join(dir, 'events.ndjson'), '--forward-to', `http://127.0.0.1:${appPort}${PATH}`]);
-    const pool = new Pool(l.origin, { connections: 1 });
+    const forwards: ForwardResult[] = [];
+    const waiters = new Set<() => void>();
+    const l = await startLibraryListener({
+      port: 0,
+      secret: SECRET,
+      save: join(dir, 'events.ndjson'),
+      forwardTo: `http://127.0.0.1:${appPort}${PATH}`,
+      // The retry delays of the forward queue, in milliseconds: the queue is asserted on, not waited out.
+      retry: { firstDelayMs: 5, maxDelayMs: 20 },
+      onForward: (r) => {
+        forwards.push(r);
+        for (const w of [...waiters]) w();
+      },
+      ...reported('flapping'),
+    });
+    /** Resolves once a forward result matches (the listener is in this process: it cannot die unseen). */
+    const forwarded = (match: (r: ForwardResult) => boolean): Promise<void> =>
+      new Promise((resolve) => {
+        const check = (): void => {
+          if (!forwards.some(match)) return;
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+      });
+    const pool = new Pool(`http://127.0.0.1:${l.port}`, { connections: 1 });
     const ids: string[] = [];
-    let retries = 0;
     try {
       for (let n = 0; n < 500; n++) {
         const id = `evt_flap${String(n).padStart(4, '0')}`;
@@ -292,25 +356,23 @@ describe('faults (issue #5)', { concurrency: false }, () => {
         if (n % 100 === 50) {
           // Kill the app, let the listener notice (a forward that must be retried), bring the app back.
           await killHard(app);
-          const k = l.lines().filter((x) => x.kind === 'forward' && x.outcome === 'retrying').length;
+          const k = forwards.filter((x) => x.outcome === 'retrying').length;
           const id2 = `evt_flap${String(++n).padStart(4, '0')}`;
           const b2 = eventBody(id2);
           assert.equal(await post(pool, b2, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b2) }), 200);
           ids.push(id2);
-          const retrying = (): number => l.lines().filter((y) => y.kind === 'forward' && y.outcome === 'retrying').length;
-          await l.waitFor(() => retrying() > k);
+          await forwarded(() => forwards.filter((y) => y.outcome === 'retrying').length > k);
           app = await startFlakyApp(appPort, appLog);
         }
       }
       const last = ids.at(-1);
-      await l.waitFor((x) => x.kind === 'forward' && x.outcome === 'delivered' && x.id === last);
-      retries = l.lines().filter((x) => x.kind === 'forward' && x.outcome === 'retrying').length;
+      await forwarded((x) => x.outcome === 'delivered' && x.id === last);
     } finally {
       await pool.destroy();
       await killHard(app);
     }
-    const result = await l.cli.stop();
-    keepListener('flapping listener', l);
+    const summary = await l.close();
+    outputs.push(['flapping forwards', JSON.stringify(forwards)]);
     const got = readFileSync(appLog, 'utf8').trim().split('\n');
     // A request the app logged but never answered (killed in between) is sent again: the only duplicates allowed,
     // and each must follow its first copy directly.
@@ -320,12 +382,13 @@ describe('faults (issue #5)', { concurrency: false }, () => {
       if (firsts.at(-1) === id) duplicates++;
       else firsts.push(id);
     }
+    const retries = forwards.filter((x) => x.outcome === 'retrying').length;
     t.diagnostic(`flapping app: 5 kill -9 + restarts, ${ids.length} events accepted, ${new Set(got).size} delivered to the app in order, ${duplicates} duplicate(s) from unanswered requests, ${retries} retries`);
     assert.deepEqual(firsts, ids);
     assert.ok(duplicates <= 5, `${duplicates} duplicates for 5 kills`);
-    assert.equal(result.code, 0, result.stderr);
-    const summary = l.lines().find((x) => x.kind === 'summary');
-    assert.equal(summary?.queued, 0);
+    assert.ok(retries >= 5, 'each kill was noticed');
+    assert.equal(summary.queued, 0);
+    assert.equal(summary.forwarded, ids.length);
   });
 
   describe('sender faults: trigger and replay', () => {
@@ -387,7 +450,8 @@ describe('faults (issue #5)', { concurrency: false }, () => {
       }
     });
 
-    it('429 with Retry-After waits as told, then succeeds', async (t) => {
+    // How long it waits (Retry-After: 1 is 1,000 ms, as told) is asserted in delivery.test.ts on a recorded clock.
+    it('429 with Retry-After is retried, then succeeds', async (t) => {
       const at: number[] = [];
       const server = await startRawServer((_r, res) => {
         at.push(performance.now());
@@ -403,9 +467,7 @@ describe('faults (issue #5)', { concurrency: false }, () => {
         const r = keep('429 trigger', await runCli(['trigger', 'email.sent', '--to', server.url, '--retries', '2', '--secret', SECRET]));
         assert.equal(r.code, 0, r.stdout + r.stderr);
         assert.equal(at.length, 2);
-        const waited = at[1]! - at[0]!;
-        assert.ok(waited >= 900, `retried after ${waited.toFixed(0)} ms, Retry-After said 1 s`);
-        t.diagnostic(`429: retried after ${waited.toFixed(0)} ms (Retry-After: 1)`);
+        t.diagnostic(`429: retried after ${(at[1]! - at[0]!).toFixed(0)} ms (Retry-After: 1)`);
       } finally {
         await server.close();
       }
@@ -487,10 +549,10 @@ describe('faults (issue #5)', { concurrency: false }, () => {
       assert.equal(r.code, 0);
     });
 
-    it('captures are created 0600 in a 0700 folder (the default .onepush/, the only folder onepush creates)', async () => {
+    it('captures are created 0600 in a 0700 folder (the default .onepush/, the only folder onepush creates; the built CLI)', async () => {
       const dir = tmp();
       const save = join(dir, '.onepush', 'events.ndjson');
-      const l = await startListener(['--secret', SECRET], {}, dir);
+      const l = await startListenerBin(['--secret', SECRET], dir);
       const pool = new Pool(l.origin, { connections: 1 });
       const b = eventBody('evt_modes');
       assert.equal(await post(pool, b, { ...JSON_HEADERS, 'x-onepush-signature': hmac(b) }), 200);

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BIN, runCli, startCli } from './helpers/cli.js';
-import { startHttpsApp, startStrictReceiver, waitForPort, type TestServer } from './helpers/servers.js';
+import { BIN, runCli, startCli, type InProcessCli } from './helpers/cli.js';
+import { startHttpsApp, startStrictReceiver, until, waitForPort, type TestServer } from './helpers/servers.js';
+import { onPath } from './helpers/tools.js';
 
 // Every example of every --help works as printed (issue #13): each is run by a shell, in a project folder with a
 // .env holding the secret, against a test app on port 3000 (an app that verifies over the raw body with that
@@ -27,16 +28,32 @@ function examplesOf(help: string): string[] {
     .map((l) => l.slice(4));
 }
 
-async function portFree(port: number): Promise<boolean> {
+async function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   const server = createServer();
   return new Promise((resolve) => {
     server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
 
-/** The TCP ports listening on this machine now (Linux: /proc/net/tcp and tcp6, state 0A). */
-function listening(): number[] {
+/**
+ * The TCP ports the processes of group `pgid` listen on now (Linux: each one's socket inodes from /proc/<pid>/fd,
+ * looked up in /proc/net/tcp and tcp6, state 0A). Only that group's: other test files open ports meanwhile.
+ */
+function listeningPortsOf(pgid: number): number[] {
+  const inodes = new Set<string>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pgid) continue;
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode !== undefined) inodes.add(inode);
+      }
+    } catch {
+      // the process ended meanwhile
+    }
+  }
   const ports: number[] = [];
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
@@ -47,15 +64,19 @@ function listening(): number[] {
     }
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
-      if (cols[3] === '0A') ports.push(Number.parseInt((cols[1] ?? '').split(':')[1] ?? '0', 16));
+      if (cols[3] === '0A' && inodes.has(cols[9] ?? '')) ports.push(Number.parseInt((cols[1] ?? '').split(':')[1] ?? '0', 16));
     }
   }
   return ports;
 }
 
-const need = ['bash', 'jq', 'curl', 'openssl'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
-const ports = await Promise.all([portFree(3000), portFree(4242), portFree(3443)]);
-const skip = need.length > 0 ? `needs ${need.join(', ')}` : ports.includes(false) ? 'ports 3000, 3443 and 4242 must be free (the examples use them)' : false;
+const need = ['bash', 'jq', 'curl', 'openssl'].filter((tool) => !onPath(tool));
+const ports = await Promise.all([3000, 4242, 3443].flatMap((port) => [portFree(port), portFree(port, '::1')]));
+const skip = need.length > 0 ? `needs ${need.join(', ')}` : ports.includes(false) ? 'ports 3000, 3443 and 4242 must be free on 127.0.0.1 and ::1 (the examples use them)' : false;
+
+// The --help texts, in-process (src/cli.ts's `run`); the examples themselves run as the built CLI.
+const helps = ['', 'listen', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'events', 'secret'];
+const texts = await Promise.all(helps.map(async (cmd) => (await runCli([...(cmd ? [cmd] : []), '--help'])).stdout));
 
 describe('every --help example works as printed', { skip }, () => {
   const project = mkdtempSync(join(tmpdir(), 'onepush-examples-'));
@@ -85,8 +106,9 @@ describe('every --help example works as printed', { skip }, () => {
       return JSON.stringify({ v: 1, received_at: new Date(now - (4 - i) * 60_000).toISOString(), method: 'POST', path: '/webhooks/onepush', headers: { 'content-type': 'application/json', 'x-onepush-signature': hmac(body) }, body, body_encoding: 'utf8', verified: true, status: 200 });
     });
     writeFileSync(join(project, '.onepush', 'events.ndjson'), `${lines.join('\n')}\n`, { mode: 0o600 });
-    app = await startStrictReceiver(SECRET, 3000);
-    tls = await startHttpsApp(3443);
+    // On both loopbacks: the examples reach them as localhost (see ListenOn in helpers/servers.ts).
+    app = await startStrictReceiver(SECRET, 3000, { bothLoopbacks: true });
+    tls = await startHttpsApp(3443, { bothLoopbacks: true });
   });
   after(async () => {
     await app?.close();
@@ -106,7 +128,6 @@ describe('every --help example works as printed', { skip }, () => {
 
   /** Starts a long-running example (a listener), sends it an event, stops it with Ctrl-C. */
   async function runListener(example: string): Promise<{ code: number | null; out: string; received: number }> {
-    const known = new Set(listening());
     const child = spawn('bash', ['-c', example], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -117,34 +138,37 @@ describe('every --help example works as printed', { skip }, () => {
     const port = /--port 0/.test(example) ? undefined : 4242;
     if (port !== undefined) {
       await waitForPort(port, child);
-      const sent = await runCli(['trigger', 'email.bounced', '--to', `localhost:${port}`], { cwd: project, env: { ONEPUSH_WEBHOOK_SECRET: undefined } });
+      const sent = await runCli(['trigger', 'email.bounced', '--to', `http://127.0.0.1:${port}/webhooks/onepush`], { cwd: project, env: { ONEPUSH_WEBHOOK_SECRET: undefined } });
       assert.equal(sent.code, 0, `${example}: the listener should answer 200: ${sent.stdout}${sent.stderr}`);
       if (/--forward-to 3000|--to 3000/.test(example)) await app.waitFor(before + 1);
       // Forwarded to the https app (--insecure): once it has the event.
-      if (example.includes(':3443')) while ((tls?.received() ?? 0) === tlsBefore && child.exitCode === null) await new Promise((resolve) => setImmediate(resolve));
+      if (example.includes(':3443')) await until(() => (tls?.received() ?? 0) > tlsBefore, child, 'the https app got the event');
     } else {
-      // `--port 0` piped into jq prints nothing until an event comes: wait until a new port listens, then stop it.
-      while (listening().every((p) => known.has(p))) {
-        if (child.exitCode !== null) break;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      // `--port 0` piped into jq prints nothing until an event comes: wait until it listens, then stop it.
+      await until(() => listeningPortsOf(child.pid as number).length > 0, child, 'it listened');
     }
     process.kill(-(child.pid as number), 'SIGINT');
     const [code] = (await closed) as [number | null];
     return { code, out, received: app.received.length - before + (tls?.received() ?? 0) - tlsBefore };
   }
 
-  const helps = ['', 'listen', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'events', 'secret'];
-  const examples = [...new Set(helps.flatMap((cmd) => examplesOf(spawnSync(process.execPath, [BIN, ...(cmd ? [cmd] : []), '--help'], { encoding: 'utf8' }).stdout)))];
+  const examples = [...new Set(texts.flatMap(examplesOf))];
   const listeners = examples.filter((e) => /^onepush listen/.test(e));
   const others = examples.filter((e) => !/^onepush listen/.test(e));
+
+  // From new-user.test.ts (issue #13, item 10): this file is the one that may use port 4242, and it is free here.
+  test('trigger --to localhost:4242 with nothing there: "is onepush listen running? (4242 is its port)"', async () => {
+    const r = await runCli(['trigger', 'sent', '--to', 'localhost:4242']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /connection refused — is onepush listen running\? \(4242 is its port\)/);
+  });
 
   test('there are examples to run (every command has some)', () => {
     assert.ok(examples.length >= 30, `${examples.length} examples`);
   });
 
   for (const example of listeners) {
-    test(`$ ${example}`, async () => {
+    test(`$ ${example} (the built CLI)`, async () => {
       const r = await runListener(example);
       // Ctrl-C reaches every command of a pipeline, which ends with its last: `listen | replay -` and `listen | jq`
       // are interrupted too (130); listen itself exits 0.
@@ -156,16 +180,19 @@ describe('every --help example works as printed', { skip }, () => {
   }
 
   describe('with a listener on 4242 for the examples that send to it', () => {
-    let listener: ReturnType<typeof startCli> | undefined;
+    // In-process (src/cli.ts's `run`): the examples are what run as the built CLI.
+    let listener: InProcessCli | undefined;
     before(async () => {
-      listener = startCli(['listen', '--no-save', '--json'], { cwd: project });
+      // On ::1: the examples reach it as localhost, whose first try (127.0.0.1) is refused, so the second always finds
+      // it (see ListenOn in helpers/servers.ts).
+      listener = startCli(['listen', '--no-save', '--json', '--host', '::1'], { cwd: project });
       await listener.waitForLine((l) => l.includes('"kind":"ready"'));
     });
     after(async () => {
       await listener?.stop();
     });
     for (const example of others) {
-      test(`$ ${example}`, async () => {
+      test(`$ ${example} (the built CLI)`, async () => {
         const tlsBefore = tls?.received() ?? 0;
         const r = await run(example);
         assert.equal(r.code, 0, r.out);

@@ -49,17 +49,17 @@ describe('lazy imports', () => {
     ['--version', ['--version']],
   ];
   for (const [name, args, input] of offline) {
-    test(`${name} loads none of undici, ora, zod`, async () => {
+    test(`${name} loads none of undici, ora, zod (the built CLI)`, async () => {
       const r = await loadedPackages(args, input);
       assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
       assert.deepEqual(r.packages.filter((p) => HEAVY.includes(p)), []);
     });
   }
-  test('the recorder sees them when a command does load them (check loads undici)', async () => {
+  test('the recorder sees them when a command does load them (check loads undici) (the built CLI)', async () => {
     const r = await loadedPackages(['check', 'http://127.0.0.1:9/webhooks/onepush', '--secret', SECRET, '--timeout', '2000']);
     assert.ok(r.packages.includes('undici'), `loaded: ${r.packages.join(', ')}`);
   });
-  test('the recorder sees an ESM dynamic import (as ora is loaded) and a require', async () => {
+  test('the recorder sees an ESM dynamic import (as ora is loaded) and a require (the built CLI\'s recorder)', async () => {
     const r = await loadedPackages([], '', ['-e', "require('zod'); import('ora').then(() => {})"]);
     assert.ok(r.packages.includes('ora'), `loaded: ${r.packages.join(', ')}`);
     assert.ok(r.packages.includes('zod'), `loaded: ${r.packages.join(', ')}`);
@@ -67,17 +67,48 @@ describe('lazy imports', () => {
 });
 
 describe('build assumptions', () => {
-  // Colour is decided in one place (src/adapters/terminal.ts: NO_COLOR, FORCE_COLOR, the TTY), and only Chalk
-  // instances built with that level colour anything: chalk's default instance, with its own detection (which ignores
-  // NO_COLOR), must not be used.
-  test("no source file uses chalk's default instance", () => {
+  // Colour is decided in one place: only Chalk instances built with an
+  // explicit level (src/adapters/terminal.ts) colour anything, so chalk's default instance must not be used. Checked
+  // on what a bundler keeps, not on how the source is spelled: every source file is bundled by esbuild with a chalk
+  // whose default export (and chalkStderr) is a marker string; tree shaking drops it unless some code uses it, by any
+  // import form (default, named `default`, namespace, dynamic import).
+  const MARKER = 'ONEPUSH_CHALK_DEFAULT_INSTANCE_USED';
+  const markedChalk = {
+    name: 'marked-chalk',
+    setup(b: import('esbuild').PluginBuild) {
+      b.onResolve({ filter: /^chalk$/ }, () => ({ path: 'chalk', namespace: 'marked-chalk' }));
+      b.onLoad({ filter: /.*/, namespace: 'marked-chalk' }, () => ({
+        loader: 'js',
+        contents: `export class Chalk { constructor(o) { this.level = o?.level ?? 0; this.kind = "ONEPUSH_CHALK_CLASS"; } }\nexport default "${MARKER}";\nexport const chalkStderr = "${MARKER}";\n`,
+      }));
+    },
+  };
+  const bundle = async (options: import('esbuild').BuildOptions): Promise<string[]> => {
+    const { build } = await import('esbuild');
+    const r = await build({ bundle: true, write: false, format: 'esm', platform: 'node', packages: 'external', treeShaking: true, logLevel: 'silent', outdir: join(dir, 'bundle'), plugins: [markedChalk], ...options });
+    return (r.outputFiles ?? []).map((f) => f.text);
+  };
+
+  test("no source file uses chalk's default instance (the bundler keeps none of it)", async () => {
     const src = fileURLToPath(new URL('../src/', import.meta.url));
-    const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
-    const offenders = files.filter((f) => {
-      const text = readFileSync(join(src, f), 'utf8');
-      return /import\s+(?!type\b)[\w$]+\s*(,\s*\{[^}]*\})?\s*from\s*['"]chalk['"]/.test(text) || /import\s*\{[^}]*\bdefault\b[^}]*\}\s*from\s*['"]chalk['"]/.test(text) || /\bimport\(\s*['"]chalk['"]\s*\)/.test(text);
-    });
-    assert.deepEqual(offenders, []);
-    assert.ok(files.length > 10, 'the scan saw the sources');
+    const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => join(src, f));
+    assert.ok(files.length > 10, 'the check saw the sources');
+    const texts = await bundle({ entryPoints: files, outbase: src });
+    assert.equal(texts.length, files.length);
+    assert.deepEqual(files.filter((_, i) => texts[i]?.includes(MARKER)), []);
+    assert.ok(texts.some((t) => t.includes('ONEPUSH_CHALK_CLASS')), 'the marked chalk was bundled');
+  });
+
+  test('the check sees each way of using the default instance', async () => {
+    const uses = [
+      "import chalk from 'chalk'; export const f = () => chalk.red('x');",
+      "import { default as c } from 'chalk'; export const f = () => c.red('x');",
+      "import * as all from 'chalk'; export const f = () => all.default.red('x');",
+      "import { chalkStderr } from 'chalk'; export const f = () => chalkStderr.red('x');",
+      "export const f = async () => (await import('chalk')).default.red('x');",
+      "import { Chalk } from 'chalk'; export const f = () => new Chalk({ level: 1 }).red('x');",
+    ];
+    const found = await Promise.all(uses.map(async (contents) => (await bundle({ stdin: { contents, loader: 'ts', resolveDir: ROOT } })).some((t) => t.includes(MARKER))));
+    assert.deepEqual(found, [true, true, true, true, true, false]);
   });
 });

@@ -17,14 +17,14 @@ const dir = mkdtempSync(join(tmpdir(), 'onepush-lib-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('library (dist/index.js)', () => {
-  test('exports what README documents', () => {
+  test('exports what README documents (the built library)', () => {
     for (const name of ['listen', 'trigger', 'triggerRequests', 'replay', 'check', 'verifyCaptureLog', 'verifyBody', 'InvalidInput', 'CaseSelectionError', 'sign', 'verify', 'explain', 'buildSample', 'makeId', 'encodeCapture', 'decodeCapture', 'captureBody', 'CaptureError', 'validateEvent', 'asFixture', 'resolveTarget', 'CaptureLogError', 'ForwardLoopError', 'simulate', 'campaign', 'campaignOutcomes', 'recipientOutcome', 'parseRoutes', 'routeEvent']) {
       assert.equal(typeof (lib as Record<string, unknown>)[name], 'function', name);
     }
     assert.equal(lib.EVENT_TYPES.length, 7);
     assert.deepEqual(Object.keys(lib.eventSchemas), [...lib.EVENT_TYPES]);
   });
-  test('sign/verify/explain match the openssl vectors', () => {
+  test('sign/verify/explain match the openssl vectors (the built library)', () => {
     const { secret, vectors } = loadVectors();
     for (const v of vectors) {
       const bytes = readFileSync(v.path);
@@ -34,7 +34,7 @@ describe('library (dist/index.js)', () => {
       assert.equal(lib.explain(bytes, 'wrong', v.signature).code, 'no-match');
     }
   });
-  test('buildSample + schemas: every type, from the shipped fixtures', () => {
+  test('buildSample + schemas: every type, from the shipped fixtures (the built library)', () => {
     const now = new Date('2026-11-27T00:00:00.000Z');
     const ids = new Set<string>();
     for (const type of lib.EVENT_TYPES) {
@@ -48,7 +48,7 @@ describe('library (dist/index.js)', () => {
     }
     assert.equal(ids.size, 7);
   });
-  test('capture codec round-trips and rejects bad lines with CaptureError', () => {
+  test('capture codec round-trips and rejects bad lines with CaptureError (the built library)', () => {
     const line = lib.encodeCapture({
       receivedAt: new Date(0),
       method: 'POST',
@@ -63,7 +63,7 @@ describe('library (dist/index.js)', () => {
     assert.deepEqual([...lib.captureBody(c)], [0xff, 0x00]);
     assert.throws(() => lib.decodeCapture('{"v":9}'), (e: unknown) => e instanceof lib.CaptureError && /unsupported capture version 9/.test(e.message));
   });
-  test("README's example works verbatim", async () => {
+  test("README's example works verbatim (the built library)", async () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Library'));
     const code = /```js\n([\s\S]*?)```/.exec(section)?.[1];
@@ -78,7 +78,7 @@ describe('library (dist/index.js)', () => {
     assert.equal(stderr, '');
     assert.equal(stdout, "true\ntrailing-newline\n");
   });
-  test("README's sending example (listener, sample, deliver) works verbatim", async () => {
+  test("README's sending example (listener, sample, deliver) works verbatim (the built library)", async () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Library'), readme.indexOf('## Exit codes'));
     const code = [...section.matchAll(/```js\n([\s\S]*?)```/g)][1]?.[1];
@@ -108,7 +108,7 @@ describe('library (dist/index.js)', () => {
     const expected = [...code.matchAll(/^(.*console\.log\(.*)\/\/ (.*)$/gm)].flatMap((m) => (m[1]!.includes('for await') ? m[2]!.split(', ') : [m[2]!]));
     assert.deepEqual(stdout.trimEnd().split('\n'), expected);
   });
-  test('typed: typical uses type-check against dist/types (strict, nodenext, a Node project with @types/node)', async () => {
+  test('typed: typical uses type-check against dist/types (strict, nodenext, a Node project with @types/node) (the built library)', async () => {
     const proj = join(dir, 'typed');
     mkdirSync(join(proj, 'node_modules'), { recursive: true });
     symlinkSync(ROOT, join(proj, 'node_modules', 'onepush-cli'), 'dir');

@@ -82,7 +82,9 @@ for (const json of [true, false]) {
       const threaded = startEventOutput({ settings, fd, write: () => assert.fail('the thread writes, not this one'), warn: (m) => warnings.push(m), onClosed: () => assert.fail('not closed') });
       for (const e of unchecked) threaded.event(e);
       threaded.line('forwarding line');
-      await threaded.close();
+      // A file is always writable: no reason to give up on it (the default 2 s is for a stdout nobody reads, and a
+      // loaded machine can take longer than that to start a thread).
+      await threaded.close([], 120_000);
       closeSync(fd);
       assert.deepEqual(warnings, []);
       assert.equal(readFileSync(file, 'utf8'), expected);

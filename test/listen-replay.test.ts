@@ -9,7 +9,7 @@ import { runCli, startCli } from './helpers/cli.js';
 import { startRawServer, startStrictReceiver } from './helpers/servers.js';
 
 // Issue #4's round trip: what `listen` captured, `replay` sends again — byte for byte with --keep-signature,
-// re-signed with another secret otherwise — and `listen --json` output is a replay source too.
+// re-signed with another secret otherwise — and `listen --json` output is a replay source too. In-process.
 
 const A = 'whsec_listen_side';
 const B = 'whsec_staging_side';

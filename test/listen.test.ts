@@ -7,10 +7,12 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { printedJson, readCaptures, runCli, startCli, type LiveCli } from './helpers/cli.js';
+import { printedJson, readCaptures, runCli, startBin, startCli, type InProcessCli, type LiveCli } from './helpers/cli.js';
 import { startDocsReceiver, startRawServer, startStrictReceiver } from './helpers/servers.js';
 
-// `onepush listen` end to end (issue #3): the built CLI, real requests, the capture log on disk.
+// `onepush listen` (issue #3): real requests, the capture log on disk. In-process through src/cli.ts's `run` (Ctrl-C
+// is its shutdown signal); the built CLI as a child process for what only a process has: SIGINT, kill -9, a stdout
+// pipe that stalls or closes.
 
 const SECRET = 'whsec_listen_e2e';
 const hmac = (body: string | Buffer, secret = SECRET): string => createHmac('sha256', secret).update(body).digest('hex');
@@ -39,16 +41,26 @@ async function post(url: string, body: string | Buffer, headers: Record<string, 
 
 const signed = (url: string, body: string | Buffer): Promise<Reply> => post(url, body, { 'x-onepush-signature': hmac(body) });
 
-interface Running {
-  cli: LiveCli;
+interface Running<Cli> {
+  cli: Cli;
   ready: Record<string, unknown>;
   url: string;
   save: string;
 }
 
-async function listen(args: string[] = [], env: Record<string, string> = {}): Promise<Running> {
+/** `onepush listen --port 0 --json --save <new file> …` in-process, once ready. */
+async function listen(args: string[] = [], env: Record<string, string> = {}): Promise<Running<InProcessCli>> {
   const save = tmp('events.ndjson');
   const cli = startCli(['listen', '--port', '0', '--json', '--save', save, ...args], { env });
+  const line = await cli.waitForLine((l) => l.includes('"kind":"ready"'));
+  const ready = JSON.parse(line) as Record<string, unknown>;
+  return { cli, ready, url: String(ready.url), save };
+}
+
+/** The same with the built CLI, as a child process. */
+async function listenBin(args: string[] = []): Promise<Running<LiveCli>> {
+  const save = tmp('events.ndjson');
+  const cli = startBin(['listen', '--port', '0', '--json', '--save', save, ...args]);
   const line = await cli.waitForLine((l) => l.includes('"kind":"ready"'));
   const ready = JSON.parse(line) as Record<string, unknown>;
   return { cli, ready, url: String(ready.url), save };
@@ -58,8 +70,8 @@ const jsonLines = printedJson;
 const captures = readCaptures;
 
 describe('onepush listen --json', () => {
-  test('answers each status code with a JSON reason, saves each request before answering, and prints the summary on SIGINT', async () => {
-    const { cli, ready, url, save } = await listen(['--secret', SECRET, '--max-body', '2kb']);
+  test('answers each status code with a JSON reason, saves each request before answering, and prints the summary on SIGINT (the built CLI)', async () => {
+    const { cli, ready, url, save } = await listenBin(['--secret', SECRET, '--max-body', '2kb']);
     assert.equal(cli.stdoutLines[0], JSON.stringify(ready), 'ready comes first');
     assert.match(url, /^http:\/\/localhost:\d+\/webhooks\/onepush$/);
     assert.equal(ready.verifying, true);
@@ -159,7 +171,7 @@ describe('onepush listen --json', () => {
 
     const last = fixture('email.opened', 'evt_after_junk');
     assert.deepEqual(await signed(url, last), { status: 200, body: { received: true, id: 'evt_after_junk' } });
-    assert.equal(cli.child.exitCode, null, 'still running');
+    assert.equal(cli.ended(), false, 'still running');
     const result = await cli.stop('SIGTERM');
     assert.equal(result.code, 0);
     const saved = captures(save);
@@ -182,8 +194,8 @@ describe('onepush listen --json', () => {
     assert.deepEqual(event?.payload, JSON.parse(pretty));
   });
 
-  test('an event that got its 200 is in the capture log even after kill -9', async () => {
-    const { cli, url, save } = await listen(['--secret', SECRET]);
+  test('an event that got its 200 is in the capture log even after kill -9 (the built CLI)', async () => {
+    const { cli, url, save } = await listenBin(['--secret', SECRET]);
     const body = fixture('email.sent', 'evt_survives');
     assert.equal((await signed(url, body)).status, 200);
     const result = await cli.stop('SIGKILL');
@@ -206,8 +218,8 @@ describe('onepush listen --json', () => {
 });
 
 describe('onepush listen: the output thread', () => {
-  test('a reader that stops reading does not hold up answers; once it reads again every event line comes, in order', async () => {
-    const { cli, url, save } = await listen(['--secret', SECRET]);
+  test('a reader that stops reading does not hold up answers; once it reads again every event line comes, in order (the built CLI)', async () => {
+    const { cli, url, save } = await listenBin(['--secret', SECRET]);
     // Stop reading stdout: the pipe fills after ~100 lines (each ~1 KB) and the output thread waits on it.
     cli.child.stdout?.pause();
     const N = 600;
@@ -244,8 +256,8 @@ describe('onepush listen: the output thread', () => {
     await cli.stop();
   });
 
-  test('a reader that goes away (EPIPE): events are still answered and saved, and listen exits 0', { timeout: 30_000 }, async () => {
-    const { cli, url, save } = await listen(['--secret', SECRET]);
+  test('a reader that goes away (EPIPE): events are still answered and saved, and listen exits 0 (the built CLI)', { timeout: 30_000 }, async () => {
+    const { cli, url, save } = await listenBin(['--secret', SECRET]);
     cli.child.stdout?.destroy();
     const exited = once(cli.child, 'exit');
     const replies = [];
@@ -321,10 +333,8 @@ describe('onepush listen --forward-to', () => {
     await down.close();
     const save = tmp('queued.ndjson');
     const cli = startCli(['listen', '--port', '0', '--save', save, '--forward-to', downUrl]);
-    const banner = await new Promise<string>((resolve) => {
-      const poll = (): void => (/Ready/.test(cli.stderr()) ? resolve(cli.stderr()) : void setTimeout(poll, 20));
-      poll();
-    });
+    await cli.waitForStderr(/Ready/);
+    const banner = cli.stderr();
     const url = /Webhook URL\s+(\S+)/.exec(banner)?.[1] ?? '';
     assert.match(banner, /Forwarding\s+http:\/\/127\.0\.0\.1:\d+\/webhooks\/onepush/);
     assert.match(banner, /Signatures\s+not checked/);

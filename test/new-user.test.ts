@@ -10,12 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import express from 'express';
-import { BIN, cliEnv, HAS_SCRIPT, runCli, spawnOnTerminal, startCli, type LiveCli, type RunResult } from './helpers/cli.js';
+import { BIN, cliEnv, HAS_SCRIPT, runCli, spawnOnTerminal, startBin, startCli, type InProcessCli, type LiveCli, type RunResult } from './helpers/cli.js';
 import { freePort, HAS_OPENSSL, startHttpsApp, startRawServer, startStrictReceiver, type Received, type TestServer } from './helpers/servers.js';
 
-// What a new user trips on (issue #13): each numbered item of the issue has tests here, end to end against the
-// built CLI (dist/), with real loopback peers. Files a test writes (.env, capture logs) go in a temp folder used as
-// the CLI's cwd: the CLI reads .env from its cwd, and the repository must stay clean.
+// What a new user trips on (issue #13): each numbered item of the issue has tests here, with real loopback peers:
+// in-process through src/cli.ts's `run`, and the built CLI (dist/) where a process matters (a pipe, a terminal,
+// Ctrl-C, a command run as printed from a folder). Files a test writes (.env, capture logs) go in a temp folder used
+// as the CLI's cwd: the CLI reads .env from its cwd, and the repository must stay clean (an in-process run resolves
+// files against this process's folder, so it is given absolute paths).
 
 const SECRET = 'whsec_newuser_suite';
 const hmac = (body: string | Buffer, secret = SECRET): string => createHmac('sha256', secret).update(body).digest('hex');
@@ -51,43 +53,25 @@ const signed = (url: string, body: string, secret = SECRET): Promise<{ status: n
 const idOf = (r: Received): string => String((JSON.parse(r.body.toString('utf8')) as { id?: unknown }).id);
 const validSignature = (r: Received, secret: string): boolean => r.headers['x-onepush-signature'] === hmac(r.body, secret);
 
-/** `listen --json --port 0 …`, once its ready line came. */
-async function listenJson(args: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<{ cli: LiveCli; url: string; port: number }> {
-  const cli = startCli(['listen', '--port', '0', '--json', ...args], options);
+type Options = { cwd?: string; env?: Record<string, string | undefined> };
+type Start = typeof startCli | typeof startBin;
+
+/** `listen --json --port 0 …`, once its ready line came: in-process, or the built CLI with `start` startBin. */
+async function listenJson(args: string[], options: Options = {}, start: Start = startCli): Promise<{ cli: InProcessCli | LiveCli; url: string; port: number }> {
+  const cli = start(['listen', '--port', '0', '--json', ...args], options);
   const ready = JSON.parse(await cli.waitForLine((l) => l.includes('"kind":"ready"'))) as { port: number };
   return { cli, port: ready.port, url: `http://127.0.0.1:${ready.port}/webhooks/onepush` };
 }
 
-/** Resolves with stderr once it matches (the data listener of startCli ran first, so stderr() holds the chunk). */
-function stderrMatch(cli: LiveCli, re: RegExp): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const stream = cli.child.stderr;
-    const check = (): boolean => {
-      const m = re.exec(cli.stderr());
-      if (m === null) return false;
-      stream?.off('data', check);
-      cli.child.off('close', closed);
-      resolve(m);
-      return true;
-    };
-    const closed = (): void => {
-      if (!check()) reject(new Error(`the CLI exited before stderr matched ${re}; stderr: ${cli.stderr()}`));
-    };
-    if (check()) return;
-    stream?.on('data', check);
-    cli.child.once('close', closed);
-  });
-}
-
 /** `listen --port 0 …` with its human output (the banner on stderr), once Ready; the port from the banner. */
-async function listenPretty(args: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<{ cli: LiveCli; url: string; port: number; banner: string }> {
-  const cli = startCli(['listen', '--port', '0', ...args], options);
-  const m = await stderrMatch(cli, /Webhook URL +http:\/\/localhost:(\d+)\/[^\n]*\n[\s\S]*Ready/);
+async function listenPretty(args: string[], options: Options = {}, start: Start = startCli): Promise<{ cli: InProcessCli | LiveCli; url: string; port: number; banner: string }> {
+  const cli = start(['listen', '--port', '0', ...args], options);
+  const m = await cli.waitForStderr(/Webhook URL +http:\/\/localhost:(\d+)\/[^\n]*\n[\s\S]*Ready/);
   const port = Number(m[1]);
   return { cli, port, url: `http://127.0.0.1:${port}/webhooks/onepush`, banner: cli.stderr() };
 }
 
-const jsonOf = (cli: LiveCli): Array<Record<string, unknown>> => cli.stdoutLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonOf = (cli: { stdoutLines: string[] }): Array<Record<string, unknown>> => cli.stdoutLines.map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** A node:http server on 127.0.0.1:0 (for a handler that needs the raw request, or an https one). */
 async function serve(server: Server): Promise<{ port: number; close: () => Promise<void> }> {
@@ -234,7 +218,7 @@ describe('1. check never passes what it did not prove', () => {
 });
 
 describe('2. check prints each case as it finishes, even with no terminal', () => {
-  test('in a pipe, case 1 is on stdout while case 2\'s request is still waiting for its answer', async () => {
+  test('in a pipe, case 1 is on stdout while case 2\'s request is still waiting for its answer (the built CLI)', async () => {
     let release: () => void = () => {};
     const released = new Promise<void>((resolve) => (release = resolve));
     let held: () => void = () => {};
@@ -249,7 +233,7 @@ describe('2. check prints each case as it finishes, even with no terminal', () =
       }
       answerStrictly(r, res, SECRET);
     });
-    const cli = startCli(['check', app.url, '--secret', SECRET]);
+    const cli = startBin(['check', app.url, '--secret', SECRET]);
     const closed = once(cli.child, 'close') as Promise<[number | null]>;
     try {
       await cli.waitForLine((l) => l.startsWith('✔  1  valid-events'));
@@ -268,7 +252,7 @@ describe('2. check prints each case as it finishes, even with no terminal', () =
     }
   });
 
-  test('Ctrl-C while case 3 waits: exit 130, cases 1 and 2 with their results, the rest "not run: interrupted (Ctrl-C)"', async () => {
+  test('Ctrl-C while case 3 waits: exit 130, cases 1 and 2 with their results, the rest "not run: interrupted (Ctrl-C)" (the built CLI)', async () => {
     let waiting: () => void = () => {};
     const case3Waits = new Promise<void>((resolve) => (waiting = resolve));
     const app = await startRawServer((r, res) => {
@@ -280,7 +264,7 @@ describe('2. check prints each case as it finishes, even with no terminal', () =
       }
       answerStrictly(r, res, SECRET);
     });
-    const cli = startCli(['check', app.url, '--secret', SECRET]);
+    const cli = startBin(['check', app.url, '--secret', SECRET]);
     try {
       await cli.waitForLine((l) => /^✔ +2 {2}unsigned/.test(l));
       await case3Waits;
@@ -347,11 +331,11 @@ describe('4. forwarding a developer can steer', () => {
     });
   }
 
-  test('--max-attempts 2: event A (500) is set aside with a replay command, B after it is delivered, and the printed command delivers A', async () => {
+  test('--max-attempts 2: event A (500) is set aside with a replay command, B after it is delivered, and the printed command delivers A (the built CLI)', async () => {
     const failing = new Set(['evt_steer_A']);
     const app = await choosyApp(failing);
     const cwd = project();
-    const { cli, url } = await listenPretty(['--save', 'events.ndjson', '--forward-to', app.url, '--max-attempts', '2'], { cwd });
+    const { cli, url } = await listenPretty(['--save', 'events.ndjson', '--forward-to', app.url, '--max-attempts', '2'], { cwd }, startBin);
     try {
       assert.equal((await post(url, fixture('email.sent', 'evt_steer_A'))).status, 200);
       assert.equal((await post(url, fixture('email.sent', 'evt_steer_B'))).status, 200);
@@ -360,7 +344,7 @@ describe('4. forwarding a developer can steer', () => {
       assert.equal(r.code, 0, r.stderr);
       const forwards = cli.stdoutLines.filter((l) => l.includes('↳'));
       assert.equal(forwards.length, 3, forwards.join('\n'));
-      assert.match(forwards[0] ?? '', /↳ email\.sent evt_steer_A → app 500 .*"\{"error":"boom"\}" · retry in 1 s \(attempt 1 of 2, [12] queued\)$/);
+      assert.match(forwards[0] ?? '', /↳ email\.sent evt_steer_A → app 500 .*"\{"error":"boom"\}" · retry in 250 ms \(attempt 1 of 2, [12] queued\)$/);
       assert.match(forwards[1] ?? '', /↳ email\.sent evt_steer_A → app 500 .* · given up after 2 attempts, set aside · replay it: onepush replay events\.ndjson --id evt_steer_A --to http:\/\/127\.0\.0\.1:\d+\/webhooks\/onepush$/);
       assert.match(forwards[2] ?? '', /↳ email\.sent evt_steer_B → app 200 /);
       assert.deepEqual(app.received.map(idOf), ['evt_steer_A', 'evt_steer_A', 'evt_steer_B']);
@@ -383,7 +367,7 @@ describe('4. forwarding a developer can steer', () => {
   test('--max-attempts 2 --json: given_up forward lines, and the summary lists A in given_up_ids', async () => {
     const app = await choosyApp(new Set(['evt_json_A']));
     const cwd = project();
-    const { cli, url } = await listenJson(['--forward-to', app.url, '--max-attempts', '2'], { cwd });
+    const { cli, url } = await listenJson(['--save', join(cwd, 'events.ndjson'), '--forward-to', app.url, '--max-attempts', '2'], { cwd });
     try {
       assert.equal((await post(url, fixture('email.sent', 'evt_json_A'))).status, 200);
       assert.equal((await post(url, fixture('email.sent', 'evt_json_B'))).status, 200);
@@ -416,7 +400,7 @@ describe('4. forwarding a developer can steer', () => {
       await first;
       const line = await cli.waitForLine((l) => l.includes('↳'));
       assert.match(line, /↳ email\.sent evt_slow_app → app TIMEOUT \d+ ms "no answer within 300 ms/);
-      assert.match(line, /retry in 1 s/);
+      assert.match(line, /retry in 250 ms/);
     } finally {
       await cli.stop();
       await app.close();
@@ -497,7 +481,7 @@ describe('5. forward lines say which event, and sit under it on a terminal', () 
     }
   });
 
-  test('on a terminal, a forward result that comes back at once is printed under its event, even when a second event came first', { skip: HAS_SCRIPT ? false : 'no script(1) here' }, async () => {
+  test('on a terminal, a forward result that comes back at once is printed under its event, even when a second event came first (the built CLI)', { skip: HAS_SCRIPT ? false : 'no script(1) here' }, async () => {
     let answerFirst: () => void = () => {};
     const firstMayAnswer = new Promise<void>((resolve) => (answerFirst = resolve));
     const app = await startRawServer(async (r, res) => {
@@ -690,10 +674,10 @@ describe('7. the 401 hint works as printed', () => {
     });
   }
 
-  test('secret from .env: the printed `onepush verify … --id … --explain` runs as is, exit 1, one capture explained', async () => {
+  test('secret from .env: the printed `onepush verify … --id … --explain` runs as is, exit 1, one capture explained (the built CLI)', async () => {
     const cwd = project();
     writeFileSync(join(cwd, '.env'), 'ONEPUSH_WEBHOOK_SECRET=whsec_x\n');
-    const { cli, url } = await listenPretty([], { cwd });
+    const { cli, url } = await listenPretty([], { cwd }, startBin);
     let hint = '';
     try {
       assert.equal((await signed(url, fixture('email.sent', 'evt_good_before'), 'whsec_x')).status, 200);
@@ -714,9 +698,9 @@ describe('7. the 401 hint works as printed', () => {
     assert.doesNotMatch(out[0] ?? '', /add --explain/, 'the explanation itself, not the advice to ask for it');
   });
 
-  test('secret given with --secret: the hint ends with --secret <the secret given to listen>', async () => {
+  test('secret given with --secret: the hint ends with --secret <the secret given to listen> (the built CLI)', async () => {
     const cwd = project();
-    const { cli, url } = await listenPretty(['--secret', 'whsec_x'], { cwd });
+    const { cli, url } = await listenPretty(['--secret', 'whsec_x'], { cwd }, startBin);
     try {
       assert.equal((await signed(url, fixture('email.sent', 'evt_bad_flag'), 'whsec_other')).status, 401);
       const hint = await cli.waitForLine((l) => l.includes('find the cause:'));
@@ -793,18 +777,19 @@ describe('9. the secret from .env, and onepush secret', () => {
     const body = fixture('email.delivered', 'evt_sign_me');
     writeFileSync(join(cwd, 'event.json'), body);
 
-    const fromFile = await runCli(['sign', 'event.json'], { cwd });
+    const event = join(cwd, 'event.json');
+    const fromFile = await runCli(['sign', event], { cwd });
     assert.equal(fromFile.code, 0, fromFile.stderr);
     assert.equal(fromFile.stdout.trim(), hmac(body, 'whsec_q'));
-    const ok = await runCli(['verify', 'event.json', '--signature', hmac(body, 'whsec_q')], { cwd });
+    const ok = await runCli(['verify', event, '--signature', hmac(body, 'whsec_q')], { cwd });
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    const bad = await runCli(['verify', 'event.json', '--signature', hmac(body, 'whsec_other')], { cwd });
+    const bad = await runCli(['verify', event, '--signature', hmac(body, 'whsec_other')], { cwd });
     assert.equal(bad.code, 1, bad.stdout + bad.stderr);
 
     const env = { ONEPUSH_WEBHOOK_SECRET: 'whsec_from_env' };
-    const fromEnv = await runCli(['sign', 'event.json'], { cwd, env });
+    const fromEnv = await runCli(['sign', event], { cwd, env });
     assert.equal(fromEnv.stdout.trim(), hmac(body, 'whsec_from_env'));
-    const fromFlag = await runCli(['sign', 'event.json', '--secret', 'whsec_flag'], { cwd, env });
+    const fromFlag = await runCli(['sign', event, '--secret', 'whsec_flag'], { cwd, env });
     assert.equal(fromFlag.stdout.trim(), hmac(body, 'whsec_flag'));
 
     const listenEnv = await listenPretty(['--no-save'], { cwd, env });
@@ -833,33 +818,8 @@ describe('9. the secret from .env, and onepush secret', () => {
 });
 
 describe('10. connection refused says what is not running', () => {
-  /** Something accepts connections on the port, on 127.0.0.1 or ::1. */
-  async function inUse(port: number): Promise<boolean> {
-    const one = (host: string): Promise<boolean> =>
-      new Promise((resolve) => {
-        const s = connect(port, host);
-        s.once('connect', () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.once('error', () => resolve(false));
-      });
-    return (await Promise.all([one('127.0.0.1'), one('::1')])).some(Boolean);
-  }
-
-  test('trigger --to localhost:4242 with nothing there: "is onepush listen running? (4242 is its port)"', async (t) => {
-    if (await inUse(4242)) {
-      t.skip('something listens on 4242 here');
-      return;
-    }
-    const r = await runCli(['trigger', 'sent', '--to', 'localhost:4242']);
-    if (!/connection refused/.test(r.stdout) && (await inUse(4242))) {
-      t.skip('something started listening on 4242 meanwhile');
-      return;
-    }
-    assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /connection refused — is onepush listen running\? \(4242 is its port\)/);
-  });
+  // "trigger --to localhost:4242 with nothing there" is in help-examples.test.ts, the one file that may use port
+  // 4242 (files run in parallel).
 
   test('to another closed port: "is your app running on port N?"', async () => {
     const port = await freePort();
@@ -929,9 +889,9 @@ describe('13. the capture log folder', () => {
     assert.equal(r.stdout, '');
   });
 
-  test('the default .onepush/ is created, 0700, in a fresh folder', async () => {
+  test('the default .onepush/ is created, 0700, in a fresh folder (the built CLI)', async () => {
     const cwd = project();
-    const { cli, url } = await listenPretty([], { cwd });
+    const { cli, url } = await listenPretty([], { cwd }, startBin);
     try {
       assert.equal((await post(url, fixture('email.sent', 'evt_first_save'))).status, 200);
     } finally {

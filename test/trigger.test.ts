@@ -4,10 +4,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ROOT, runCli, type RunResult, jsonLines } from './helpers/cli.js';
+import { ROOT, runBin, runCli, jsonLines } from './helpers/cli.js';
 import { freePort, startDocsReceiver, startRawServer, startStrictReceiver, type TestServer } from './helpers/servers.js';
 
-// `onepush trigger` end to end (issue #4): the built CLI against real loopback receivers.
+// `onepush trigger` (issue #4) against real loopback receivers: in-process through src/cli.ts's `run`, and the
+// built CLI end to end for `trigger all`. The retry delays themselves are checked in delivery.test.ts.
 
 const SECRET = 'whsec_trigger_suite';
 const TYPES = ['email.sent', 'email.delivered', 'email.opened', 'email.clicked', 'email.bounced', 'email.complained', 'email.unsubscribed'];
@@ -37,10 +38,10 @@ async function withServer<T>(server: TestServer, fn: (s: TestServer) => Promise<
 }
 
 describe('onepush trigger', () => {
-  test('trigger all: 7 events, 7 types, unique ids, accepted by a docs-style express receiver', async () => {
+  test('trigger all: 7 events, 7 types, unique ids, accepted by a docs-style express receiver (the built CLI)', async () => {
     const app = await startDocsReceiver(SECRET);
     await withServer(app, async () => {
-      const r = await runCli(['trigger', 'all', '--to', app.url, '--secret', SECRET]);
+      const r = await runBin(['trigger', 'all', '--to', app.url, '--secret', SECRET]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(app.received.length, 7);
       const events = app.events as Json[];
@@ -185,18 +186,18 @@ describe('onepush trigger', () => {
     });
   });
 
-  test('429 with Retry-After: waits as told, then succeeds', async () => {
-    const at: number[] = [];
+  // How long it waits (as told) is delivery.test.ts's: here, that a 429 is retried and then succeeds.
+  test('429 with Retry-After: retried, then succeeds', async () => {
+    let n = 0;
     const app = await startRawServer((_r, res) => {
-      at.push(performance.now());
-      res.writeHead(at.length === 1 ? 429 : 200, at.length === 1 ? { 'retry-after': '1' } : {});
-      res.end(at.length === 1 ? 'slow down' : 'ok');
+      n++;
+      res.writeHead(n === 1 ? 429 : 200, n === 1 ? { 'retry-after': '1' } : {});
+      res.end(n === 1 ? 'slow down' : 'ok');
     });
     await withServer(app, async () => {
       const r = await runCli(['trigger', 'sent', '--to', app.url, '--secret', SECRET, '--retries', '1']);
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(at.length, 2);
-      assert.ok(at[1]! - at[0]! >= 950, `waited ${at[1]! - at[0]!} ms for Retry-After: 1`);
+      assert.equal(n, 2);
       assert.match(r.stdout, /200 .*\(2 attempts\)/);
     });
   });

@@ -1,10 +1,12 @@
 import { setMaxListeners } from 'node:events';
 import { timerMs } from '../core/limits.js';
+import { isRetryable, retryDelay, retryPolicy, type RetryPolicy } from '../core/retry.js';
 import { createHttpClient, type HttpClient, type OutgoingRequest, type SendResult } from './http-client.js';
 
 // The delivery engine shared by `trigger`, `replay` and the library's `deliver` (issue #4): one request = body bytes
-// + headers + target; retries with capped exponential backoff and jitter on network errors, timeouts, 5xx and 429
-// (Retry-After honoured), never on other 4xx; 3xx is a failure and is not followed; a concurrency limit and a rate.
+// + headers + target; retries on network errors, timeouts, 5xx and 429 with the one retry policy (src/core/retry.ts:
+// capped exponential backoff, Retry-After honoured, jitter when several run at once), never on other 4xx; 3xx is a
+// failure and is not followed; a concurrency limit and a rate.
 
 /** The outcome of one delivery, after its retries. */
 export interface DeliveryResult {
@@ -30,39 +32,40 @@ export interface RetryOptions {
   timeoutMs?: number;
   /** Retries after the first attempt (default 0). */
   retries?: number;
-  /** First backoff in ms (default 250); doubles each retry, capped at `maxBackoffMs` (default 5000). */
+  /** How long to wait before each retry (default DEFAULT_RETRY: 250 ms doubling to 5 s, Retry-After up to 60 s). */
+  retry?: Partial<RetryPolicy>;
+  /** Spread each backoff over 50–100% of it (default: when more than one delivery runs at once). */
+  jitter?: boolean;
+  /** Shorthand for `retry.firstDelayMs`. */
   backoffMs?: number;
+  /** Shorthand for `retry.maxDelayMs`. */
   maxBackoffMs?: number;
-  /** Longest Retry-After honoured, in ms (default 60000). */
+  /** Shorthand for `retry.maxRetryAfterMs`. */
   maxRetryAfterMs?: number;
+  /** Stops retries (and, for a pool, new deliveries); the attempt in flight finishes. */
   signal?: AbortSignal;
+  /** The clock waits are measured on (default: performance.now and timers): a test hands in one that records them. */
+  clock?: DeliveryClock;
 }
 
-/** Network errors that another try cannot mend: a certificate that is not trusted, a cancelled request. */
-const FINAL_ERRORS = new Set([
-  'ABORTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-]);
-
-/**
- * Whether an attempt's result is worth another try: network errors (not a TLS certificate that is not trusted),
- * timeouts, 5xx, 429; not 508 (a listener that saw the event come round to it: a forwarding loop, which another try
- * cannot mend). The one retry policy of `trigger`, `replay` and `listen --forward-to`.
- */
-export function isRetryable(r: Pick<SendResult, 'status' | 'errorCode'>): boolean {
-  if (r.status === undefined) return !FINAL_ERRORS.has(r.errorCode ?? '');
-  return (r.status >= 500 && r.status !== 508) || r.status === 429;
+/** Where the delivery engine waits: for a retry's backoff, and to space starts at a rate. */
+export interface DeliveryClock {
+  /** Milliseconds from any fixed point. */
+  now(): number;
+  /** Resolves after `ms`, or sooner when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** The wait before retry number `retry` (1-based): exponential, capped, with jitter in [50%, 100%]. */
-export function backoffDelay(retry: number, baseMs: number, capMs: number, random: number): number {
-  const full = Math.min(capMs, baseMs * 2 ** (retry - 1));
-  return Math.round(full / 2 + (full / 2) * random);
+export { isRetryable, backoffDelay } from '../core/retry.js';
+
+/** The policy of a set of options: `retry`, then the shorthands, then DEFAULT_RETRY. */
+function policyOf(options: RetryOptions): RetryPolicy {
+  return retryPolicy({
+    ...options.retry,
+    ...(options.backoffMs === undefined ? {} : { firstDelayMs: options.backoffMs }),
+    ...(options.maxBackoffMs === undefined ? {} : { maxDelayMs: options.maxBackoffMs }),
+    ...(options.maxRetryAfterMs === undefined ? {} : { maxRetryAfterMs: options.maxRetryAfterMs }),
+  });
 }
 
 /** Sleeps `ms`, or less if `signal` aborts. */
@@ -78,6 +81,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+const REAL_CLOCK: DeliveryClock = { now: () => performance.now(), sleep };
 
 function toResult(r: SendResult, attempts: number): DeliveryResult {
   const ok = r.status !== undefined && r.status >= 200 && r.status < 300;
@@ -98,9 +103,9 @@ function toResult(r: SendResult, attempts: number): DeliveryResult {
 export async function deliverWith(client: HttpClient, req: OutgoingRequest, options: RetryOptions = {}): Promise<DeliveryResult> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const retries = options.retries ?? 0;
-  const base = options.backoffMs ?? 250;
-  const cap = options.maxBackoffMs ?? 5000;
+  const policy = policyOf(options);
   const signal = options.signal;
+  const clock = options.clock ?? REAL_CLOCK;
   let attempts = 0;
   for (;;) {
     attempts++;
@@ -108,10 +113,7 @@ export async function deliverWith(client: HttpClient, req: OutgoingRequest, opti
     // what was sent is reported. A second Ctrl-C exits at once (cli.ts).
     const r = await client.send(req, { timeoutMs });
     if (attempts > retries || !isRetryable(r) || signal?.aborted) return toResult(r, attempts);
-    let wait = backoffDelay(attempts, base, cap, Math.random());
-    if (r.status === 429 && r.retryAfterMs !== undefined) wait = Math.min(r.retryAfterMs, options.maxRetryAfterMs ?? 60_000);
-    else if (r.status === 503 && r.retryAfterMs !== undefined) wait = Math.max(wait, Math.min(r.retryAfterMs, options.maxRetryAfterMs ?? 60_000));
-    await sleep(wait, signal);
+    await clock.sleep(retryDelay(attempts, r, policy, options.jitter ? Math.random() : undefined), signal);
     if (signal?.aborted) return toResult(r, attempts);
   }
 }
@@ -135,8 +137,11 @@ export async function deliverAll<T>(
   options: PoolOptions = {},
 ): Promise<void> {
   const concurrency = Math.max(1, options.concurrency ?? 1);
+  // Jitter only spreads out deliveries that run at once: one at a time, each waits its full backoff.
+  const retryOptions: RetryOptions = { ...options, jitter: options.jitter ?? concurrency > 1 };
   const interval = options.rate ? 1000 / options.rate : 0;
   const signal = options.signal;
+  const clock = options.clock ?? REAL_CLOCK;
   // Every worker's backoff sleep may listen on the signal.
   if (signal) setMaxListeners(0, signal);
   let nextStart = 0;
@@ -168,13 +173,13 @@ export async function deliverAll<T>(
       const next = await pull();
       if (!next) return;
       if (interval > 0) {
-        const now = performance.now();
+        const now = clock.now();
         const start = Math.max(now, nextStart);
         nextStart = start + interval;
-        await sleep(start - now, signal);
+        await clock.sleep(start - now, signal);
         if (signal?.aborted) return;
       }
-      const result = await deliverWith(client, toRequest(next.value), options);
+      const result = await deliverWith(client, toRequest(next.value), retryOptions);
       onResult(next.value, result);
     }
   };

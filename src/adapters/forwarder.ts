@@ -1,12 +1,13 @@
 import { timerMs } from '../core/limits.js';
-import { backoffDelay, isRetryable } from './delivery.js';
+import { isRetryable, retryDelay, retryPolicy, type RetryPolicy } from '../core/retry.js';
 import { sign } from '../core/signature.js';
 import type { HttpClient } from './http-client.js';
 
 // `listen --forward-to` (SPEC.md §2): each accepted event goes to the developer's app, the raw body unchanged,
 // one at a time and in order. Network errors, timeouts, 5xx and 429 keep the event at the head of the queue and
-// retry it after 1 s, doubling up to 10 s, until the app answers; 3xx and 4xx are reported and not retried
-// (redirects are never followed: the client does not follow them).
+// retry it with the one retry policy (src/core/retry.ts: 250 ms doubling to 5 s by default, Retry-After honoured; no
+// jitter: one event at a time has nobody to spread out from), until the app answers or --max-attempts; 3xx and 4xx
+// are reported and not retried (redirects are never followed: the client does not follow them).
 
 /**
  * One event waiting to be forwarded: a reference to its body (where the capture log holds it, or a spool), not the
@@ -74,9 +75,8 @@ export interface ForwarderOptions {
   /** A body that could not be read back, or an onResult that threw: reported, never raised. */
   onError?: (error: Error) => void;
   timeoutMs?: number;
-  /** First retry delay (1 s) and its cap (10 s). */
-  baseDelayMs?: number;
-  maxDelayMs?: number;
+  /** How long to wait before each retry (default DEFAULT_RETRY: 250 ms doubling to 5 s, Retry-After up to 60 s). */
+  retry?: Partial<RetryPolicy>;
   /** Attempts of one event before it is given up and set aside (default: no limit). */
   maxAttempts?: number;
 }
@@ -148,8 +148,7 @@ export class Forwarder {
 
   private async drain(): Promise<void> {
     const { url, client, secret, bodies, listenerId } = this.options;
-    const base = this.options.baseDelayMs ?? 1000;
-    const max = this.options.maxDelayMs ?? 10_000;
+    const policy = retryPolicy(this.options.retry);
     const timeoutMs = this.options.timeoutMs ?? 5000;
     const maxAttempts = this.options.maxAttempts ?? Number.POSITIVE_INFINITY;
     try {
@@ -182,9 +181,8 @@ export class Forwarder {
           const ok = status !== null && status >= 200 && status < 300;
           let delay: number | null = null;
           if (transient) {
-            // The delivery engine's backoff without its jitter: one event at a time has nobody to spread out from.
-            delay = backoffDelay(attempt, base, max, 1);
-            if (r.retryAfterMs !== undefined) delay = Math.min(max, Math.max(delay, r.retryAfterMs));
+            // No jitter: one event at a time has nobody to spread out from.
+            delay = retryDelay(attempt, r, policy);
           } else {
             this.queue.shift();
             bodies.release(item.ref);

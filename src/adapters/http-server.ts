@@ -41,12 +41,42 @@ export interface HttpServerOptions {
   maxConnections?: number;
   /** Body bytes held across all connections beyond each one's first 64 KiB (default 64 MiB). */
   bodyBudget?: number;
+  /** How long slow or idle clients are given (default DEFAULT_TIMEOUTS); an undefined field keeps its default. */
+  timeouts?: Partial<ServerTimeouts>;
+}
+
+/** How long the server waits on a client, in ms; 0 turns a timeout off (closeGraceMs 0: cut at once). */
+export interface ServerTimeouts {
+  /** For a request's headers, from its first byte (node's headersTimeout; answered 408). Default 10 s. */
+  headersMs: number;
+  /** For a whole request, headers and body (node's requestTimeout; answered 408). Default 30 s; at least headersMs. */
+  requestMs: number;
+  /** For the next request on a kept-alive connection, after an answer (node's keepAliveTimeout). Default 5 s. */
+  keepAliveMs: number;
+  /** For a new connection to send its first byte; a connection silent this long is closed. Default 10 s. */
+  idleMs: number;
+  /** For requests in flight to finish once the server is closing, before their connections are cut. Default 2 s. */
+  closeGraceMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Readonly<ServerTimeouts> = Object.freeze({
+  headersMs: 10_000,
+  requestMs: 30_000,
+  keepAliveMs: 5_000,
+  idleMs: 10_000,
+  closeGraceMs: 2_000,
+});
+
+/** How often node:http looks for requests past the header and request timeouts: 2 s, or sooner for short ones. */
+function checkingInterval(t: ServerTimeouts): number {
+  const shortest = Math.min(...[t.headersMs, t.requestMs].filter((ms) => ms > 0), 8_000);
+  return Math.max(1, Math.min(2_000, Math.floor(shortest / 4)));
 }
 
 export interface RunningServer {
   host: string;
   port: number;
-  /** Stops accepting; in-flight requests finish (up to `graceMs`), then the rest are cut. */
+  /** Stops accepting; in-flight requests finish (up to `graceMs`, default timeouts.closeGraceMs), then the rest are cut. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -220,12 +250,15 @@ class BodyReader {
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const { maxBody, now, onRequest } = options;
   const budget = new BodyBudget(options.bodyBudget ?? DEFAULT_BODY_BUDGET);
+  const t: ServerTimeouts = { ...DEFAULT_TIMEOUTS };
+  for (const [k, v] of Object.entries(options.timeouts ?? {}) as Array<[keyof ServerTimeouts, number | undefined]>) if (v !== undefined) t[k] = v;
   const server: Server = createServer(
     {
-      headersTimeout: 10_000,
-      requestTimeout: 30_000,
-      keepAliveTimeout: 5_000,
-      connectionsCheckingInterval: 2_000,
+      headersTimeout: t.headersMs,
+      // node:http refuses a request timeout shorter than the header timeout (0 turns either off).
+      requestTimeout: t.requestMs > 0 && t.requestMs < t.headersMs ? t.headersMs : t.requestMs,
+      keepAliveTimeout: t.keepAliveMs,
+      connectionsCheckingInterval: checkingInterval(t),
       // One more than allowed, so "more than allowed" can be told from "exactly as many" (node:http drops the rest).
       maxHeadersCount: MAX_HEADERS + 1,
     } as Parameters<typeof createServer>[0],
@@ -267,11 +300,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   );
   server.maxConnections = options.maxConnections ?? 1000;
   // A connection that sends nothing at all never starts a request, so the header and request timeouts never see
-  // it: close a new socket silent for 10 s (with no 'timeout' listener on the server, node:http destroys it). Set
+  // it: close a new socket silent for idleMs (with no 'timeout' listener on the server, node:http destroys it). Set
   // per connection rather than with server.setTimeout, which node:http re-arms at every request of a keep-alive
   // connection and refreshes at every read and write (~2% of the answer path under load, bench/listen.bench.ts);
   // from its first answer on, the keep-alive, header and request timeouts bound the connection.
-  server.on('connection', (socket: Socket) => socket.setTimeout(10_000));
+  server.on('connection', (socket: Socket) => socket.setTimeout(t.idleMs));
   // Malformed requests, huge headers and timeouts: a JSON answer when the socket can still take one.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') {
@@ -303,7 +336,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   return {
     host: options.host,
     port: address.port,
-    close(graceMs = 2000) {
+    close(graceMs = t.closeGraceMs) {
       closing ??= (async () => {
         const closed = once(server, 'close');
         server.close();

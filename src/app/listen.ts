@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { noCaptureStore, openCaptureStore, type CaptureRef, type CaptureStore } from '../adapters/capture-store.js';
 import { FORWARDED_HEADER, Forwarder, type BodySource, type ForwardResult } from '../adapters/forwarder.js';
 import type { HttpClient } from '../adapters/http-client.js';
-import { startHttpServer, MAX_HEADERS, type EarlyRefusal, type RequestHead, type Respond, type RunningServer } from '../adapters/http-server.js';
+import { startHttpServer, MAX_HEADERS, type EarlyRefusal, type RequestHead, type Respond, type RunningServer, type ServerTimeouts } from '../adapters/http-server.js';
 import { createSpool, type Spool, type SpoolRef } from '../adapters/spool.js';
 import { captureBody, decodeCapture, encodeCapture, encodeCaptureParts } from '../core/capture.js';
 import { redactUrl } from '../core/display.js';
@@ -12,12 +12,15 @@ import { OnepushError } from '../core/errors.js';
 import { classify, DuplicateTracker, refused, tooLarge, type Classification } from '../core/receiver.js';
 import type { SchemaIssue } from '../core/schemas.js';
 import { DEFAULT_PATH, DEFAULT_PORT } from '../core/defaults.js';
+import type { RetryPolicy } from '../core/retry.js';
 import { resolveTarget } from '../core/target.js';
 
 // `onepush listen` as a library function (issue #3): the receiver, the capture log and the forwarding queue,
 // wired together. The CLI command only prints what this reports.
 
 export type { ForwardResult } from '../adapters/forwarder.js';
+export type { RetryPolicy } from '../core/retry.js';
+export type { ServerTimeouts } from '../adapters/http-server.js';
 
 /** One answered request (the `event` line of `listen --json`). */
 export interface ListenEvent {
@@ -108,13 +111,25 @@ export interface ListenerOptions {
   createSaveFolder?: boolean;
   /** Called for each forwarding attempt. */
   onForward?: (result: ForwardResult) => void;
-  /** Per-attempt forwarding timeout (default 5000 ms) and retry delays (1 s doubling to 10 s). */
+  /** Per-attempt forwarding timeout (default 5000 ms). */
   forwardTimeoutMs?: number;
+  /**
+   * How long to wait before each forwarding retry (default DEFAULT_RETRY: 250 ms doubling to 5 s, a Retry-After of
+   * up to 60 s honoured); an undefined field keeps its default.
+   */
+  retry?: Partial<RetryPolicy>;
+  /**
+   * How long slow or idle senders are given (default: headers 10 s, whole request 30 s, kept-alive connection 5 s,
+   * silent new connection 10 s, in-flight requests at close 2 s); an undefined field keeps its default.
+   */
+  timeouts?: Partial<ServerTimeouts>;
   /** Attempts of one event before it is given up and set aside, so the queue moves on (default: no limit). */
   maxAttempts?: number;
   /** Trust any TLS certificate of the forward target (a self-signed local https app). */
   insecure?: boolean;
+  /** Shorthand for `retry.firstDelayMs`. */
   retryBaseMs?: number;
+  /** Shorthand for `retry.maxDelayMs`. */
   retryMaxMs?: number;
   /** user-agent of forwarded requests (default `onepush-cli`). */
   userAgent?: string;
@@ -317,8 +332,11 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       onResult: (r) => options.onForward?.(r),
       onError: (e) => reportError(e, true),
       ...(options.forwardTimeoutMs === undefined ? {} : { timeoutMs: options.forwardTimeoutMs }),
-      ...(options.retryBaseMs === undefined ? {} : { baseDelayMs: options.retryBaseMs }),
-      ...(options.retryMaxMs === undefined ? {} : { maxDelayMs: options.retryMaxMs }),
+      retry: {
+        ...options.retry,
+        ...(options.retryBaseMs === undefined ? {} : { firstDelayMs: options.retryBaseMs }),
+        ...(options.retryMaxMs === undefined ? {} : { maxDelayMs: options.retryMaxMs }),
+      },
       ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
     });
   }
@@ -390,7 +408,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
 
   let server: RunningServer;
   try {
-    server = await startHttpServer({ host, port: options.port ?? DEFAULT_PORT, maxBody, now, onRequest: handle });
+    server = await startHttpServer({ host, port: options.port ?? DEFAULT_PORT, maxBody, now, onRequest: handle, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
   } catch (e) {
     store.discard();
     spool?.close();

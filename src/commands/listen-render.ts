@@ -247,7 +247,11 @@ export function forwardLine(r: ForwardResult, c: ChalkInstance, view: ForwardVie
   const what = r.status === null ? c.red(cell(r.error ?? 'error', 60)) : c.red(String(r.status));
   const attempts = view.maxAttempts === undefined ? `attempt ${r.attempt}` : `attempt ${r.attempt} of ${view.maxAttempts}`;
   let tail: string;
-  if (r.outcome === 'retrying') tail = c.yellow(`retry in ${ago(r.retry_in_ms ?? 0)} (${attempts}, ${r.queued} queued)`);
+  if (r.outcome === 'retrying') {
+    // The first retries come within a second (src/core/retry.ts): those are said in ms.
+    const wait = r.retry_in_ms ?? 0;
+    tail = c.yellow(`retry in ${wait < 1000 ? `${wait} ms` : ago(wait)} (${attempts}, ${r.queued} queued)`);
+  }
   else if (r.outcome === 'given_up') {
     const replay =
       view.save === null

@@ -113,7 +113,8 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   const output = startEventOutput({
     settings: { json, verbose, level: out.level, localTime: out.isTTY, save, width: out.width, secretFlag: found?.from === '--secret' },
     fd: out.fd,
-    write: (text) => out.out(text.slice(0, -1)),
+    // A batch of lines: each is guarded on its own (out.out would escape the line breaks between them).
+    write: (text) => out.lines(text.slice(0, -1).split('\n')),
     warn: (m) => out.warn(m),
     onClosed: () => stdoutGone.abort(),
   });

@@ -5,10 +5,10 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { buildSample, asFixture } from '../../src/core/samples.js';
-import { startCli, type LiveCli } from './cli.js';
+import { startBin, startCli, type InProcessCli, type LiveCli } from './cli.js';
 
 // Shared pieces of the fault suite (issue #5): a distinctive secret every output is searched for, signed events,
-// a running listener, the listener's memory, a free port, and a flaky app process.
+// a running `listen --json` (in-process, or the built CLI), a flaky app process.
 
 /** The secret of the whole fault suite: no output, log, capture or error may contain it. */
 export const SECRET = 'whsec_FaultSuite_9f8e7d6c5b4a39281706';
@@ -22,13 +22,13 @@ export function eventBody(id: string): string {
   return JSON.stringify(buildSample(delivered, { now: new Date('2026-11-27T10:00:00.000Z'), id, emailId: `em_${id.slice(4)}` }));
 }
 
-export interface Listener {
-  cli: LiveCli;
+export interface Listener<Cli extends InProcessCli | LiveCli = InProcessCli | LiveCli> {
+  cli: Cli;
   ready: { url: string; host: string; port: number; [k: string]: unknown };
   origin: string;
   /** The parsed NDJSON lines printed so far. */
   lines(): Array<Record<string, unknown>>;
-  /** Resolves with the first parsed line that matches. */
+  /** Resolves with the first parsed line that matches; rejects if the CLI ends first. */
   waitFor(match: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
 }
 
@@ -40,25 +40,25 @@ const parse = (line: string): Record<string, unknown> => {
   }
 };
 
-/** Starts `onepush listen --json --port 0 …` and waits for its ready line. */
-export async function startListener(args: string[], env: Record<string, string | undefined> = {}, cwd?: string): Promise<Listener> {
-  const cli = startCli(['listen', '--json', '--port', '0', ...args], { env, ...(cwd === undefined ? {} : { cwd }) });
-  const ready = JSON.parse(await cli.waitForLine((l) => parse(l).kind === 'ready')) as Listener['ready'];
+async function ready<Cli extends InProcessCli | LiveCli>(cli: Cli): Promise<Listener<Cli>> {
+  const line = JSON.parse(await cli.waitForLine((l) => parse(l).kind === 'ready')) as Listener['ready'];
   return {
     cli,
-    ready,
-    origin: `http://127.0.0.1:${ready.port}`,
+    ready: line,
+    origin: `http://127.0.0.1:${line.port}`,
     lines: () => cli.stdoutLines.map(parse),
     waitFor: async (match) => parse(await cli.waitForLine((l) => match(parse(l)))),
   };
 }
 
-/** The resident set of a process, in bytes (Linux). */
-export function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = /VmRSS:\s+(\d+) kB/.exec(status);
-  if (!m) throw new Error(`no VmRSS for ${pid}`);
-  return Number(m[1]) * 1024;
+/** Starts `onepush listen --json --port 0 …` in-process and waits for its ready line. */
+export function startListener(args: string[], env: Record<string, string | undefined> = {}): Promise<Listener<InProcessCli>> {
+  return ready(startCli(['listen', '--json', '--port', '0', ...args], { env }));
+}
+
+/** Starts the built `onepush listen --json --port 0 …` as a child process (in `cwd`) and waits for its ready line. */
+export function startListenerBin(args: string[], cwd?: string): Promise<Listener<LiveCli>> {
+  return ready(startBin(['listen', '--json', '--port', '0', ...args], cwd === undefined ? {} : { cwd }));
 }
 
 /** The flaky app of test/helpers/flaky-app.mjs: answers 200 after logging each id; killed with SIGKILL. */
