@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { Command, CommanderError, InvalidArgumentError, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import pkg from '../package.json' with { type: 'json' };
 import { createOutput, type OutStream, type Output } from './adapters/terminal.js';
 import { isOnepushError } from './core/errors.js';
@@ -28,7 +28,7 @@ const examples = (lines: string[]): string => `\nExamples:\n${lines.map((l) => `
 function listenCommand() {
   return new Command('listen')
     .description('run a local receiver: verify, print, save and forward every event')
-    .addOption(new Option('-p, --port <port>', 'port to listen on (default: 4242; 0 = any free port)').env('ONEPUSH_PORT').argParser(intArg('--port', 0, 65535)))
+    .option('-p, --port <port>', 'port to listen on (default: 4242, or env ONEPUSH_PORT; 0 = any free port)', intArg('--port', 0, 65535))
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--secret <secret>', 'webhook secret (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
     .option('-f, --forward-to <url>', 'forward each accepted event to your app (URL or shorthand: 3000, :3000, localhost:3000)')

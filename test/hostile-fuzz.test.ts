@@ -435,7 +435,9 @@ describe('receiver core: classify', () => {
           if (r.payload !== null) {
             assert.ok(r.payloadText !== null);
             assert.ok(!/[\r\n]/.test(r.payloadText), 'payloadText is one line');
-            assert.deepStrictEqual(JSON.parse(r.payloadText), r.payload);
+            // Same JSON value; compared as JSON text, since re-serialising a body with line breaks writes -0 as 0
+            // (JSON.stringify does), which is the same JSON number.
+            assert.equal(JSON.stringify(JSON.parse(r.payloadText)), JSON.stringify(r.payload));
           }
           // Conflicting signature headers make a JSON object a 401 with verified false, whatever the one given says.
           if (method === 'POST' && body !== null) {

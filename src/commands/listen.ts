@@ -26,6 +26,19 @@ function eventsWarnings(events: string): string[] {
 }
 
 
+/**
+ * --port, else ONEPUSH_PORT, else 4242. Read from the command's own environment (ctx.env), not through commander's
+ * Option.env(), which reads process.env: an in-process run (the tests, the library's users) hands its own.
+ */
+function portFrom(opts: ListenOptions, env: NodeJS.ProcessEnv): number {
+  if (opts.port !== undefined) return opts.port;
+  const fromEnv = env.ONEPUSH_PORT;
+  if (fromEnv === undefined || fromEnv.trim() === '') return DEFAULT_PORT;
+  const n = Number(fromEnv);
+  if (!/^\s*\d+\s*$/.test(fromEnv) || n > 65535) throw new UsageError(`ONEPUSH_PORT must be a port number from 0 to 65535 (got ${JSON.stringify(fromEnv)})`);
+  return n;
+}
+
 /** The largest --max-body: every capture line of such a body stays within replay's and verify's line limit. */
 const MAX_BODY_LIMIT = 10 * 1024 * 1024;
 
@@ -94,7 +107,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   const { out } = ctx;
   const found = findSecret(opts.secret, ctx.env, ctx.cwd);
   const secret = found?.secret;
-  const port = opts.port ?? DEFAULT_PORT;
+  const port = portFrom(opts, ctx.env);
   const maxBody = parseSize(opts.maxBody);
   if (maxBody === undefined) throw new UsageError(`--max-body must be a size in bytes, or with kb/mb (got ${JSON.stringify(opts.maxBody)})`, 'e.g. --max-body 512kb');
   if (maxBody > MAX_BODY_LIMIT) throw new UsageError(`--max-body is at most 10mb (got ${opts.maxBody})`, 'OnePush events are a few KB; 10 MB keeps every capture readable by replay and verify');
