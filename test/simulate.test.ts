@@ -153,9 +153,11 @@ describe('simulate against test apps', () => {
     // The first attempt of one event in five gets no answer until the event comes again: the sender gives up at
     // the budget (a small one here) and retries.
     const a = await app((e, attempt) => (attempt === 1 && oneInFive(e.id) ? 'hold' : 200));
-    const r = await simulate({ to: a.url, recipients: 40, seed: 5, secret: SECRET, speed: Infinity, retrySchedule: [1], budgetMs: 100, duplicates: 0, reorder: 0 });
+    // Several quick retries: on a loaded machine an ordinary answer may also miss the small budget, and is then
+    // retried rather than lost.
+    const r = await simulate({ to: a.url, recipients: 40, seed: 5, secret: SECRET, speed: Infinity, retrySchedule: [1, 1, 1, 1, 1, 1, 1, 1], budgetMs: 250, duplicates: 0, reorder: 0 });
     assert.ok(r.latency.over_budget > 0);
-    assert.ok((r.latency.max_ms ?? 0) >= 100);
+    assert.ok((r.latency.max_ms ?? 0) >= 250);
     assert.equal(r.lost, 0);
     assert.equal(r.ok, false);
     assert.equal(r.errors[0]?.reason, 'TIMEOUT');
