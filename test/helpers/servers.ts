@@ -30,14 +30,36 @@ export interface TestServer {
 type Handler = (req: Received, res: ServerResponse) => void | Promise<void>;
 
 /** A port that was free a moment ago: for a peer that must be absent (connection refused) or come back on it. */
+/** The lowest port the kernel hands out for port 0 (Linux's ip_local_port_range; 32768 elsewhere). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 11000 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A port that is free now and that no `listen(0)` will be given: picked below the kernel's ephemeral range. Test
+ * files run in parallel, and a port freed by one (a closed port a test expects refused, an app it kills and
+ * restarts) must not be handed to another file's server meanwhile, which would answer in its place.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
+  const low = ephemeralLow();
+  for (let tries = 0; tries < 100; tries++) {
+    const port = 10000 + Math.floor(Math.random() * (low - 10000));
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    server.close();
+    await once(server, 'close');
+    return port;
+  }
+  throw new Error('no free port below the ephemeral range');
 }
 
 /**
