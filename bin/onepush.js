@@ -5,7 +5,7 @@
 const { enableCompileCache } = require('node:module');
 
 // Node 22.8+ keeps V8's compiled code of the bundles between runs: `verify` starts ~0.1x of `node -e 0` sooner on
-// Node 22 (bench/startup.bench.ts, 2026-12). Node 20 has no enableCompileCache: nothing happens. The cache goes to
+// Node 22 (bench/startup.bench.ts, 2026-11-30). Node 20 has no enableCompileCache: nothing happens. The cache goes to
 // <os.tmpdir()>/node-compile-cache (Node's own default; NODE_COMPILE_CACHE or NODE_DISABLE_COMPILE_CACHE set by the
 // user win), and never into the current folder: with a TMPDIR that is it or inside it, there is no cache.
 if (typeof enableCompileCache === 'function') {

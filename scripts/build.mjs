@@ -1,6 +1,6 @@
 // Builds dist/: esbuild bundles the CLI and the library; tsc emits the library's .d.ts.
 //
-// Why this shape (issue #2/#14's start-up target for `onepush verify`; figures: bench/startup.bench.ts, 2026-12,
+// Why this shape (the start-up target for `onepush verify`; figures: bench/startup.bench.ts, 2026-11-30,
 // ratios to `node -e 0` measured in the same run):
 // - The CLI is CommonJS: dist/cli.cjs holds the commander tree, and each command is its own bundle,
 //   dist/commands/<name>.cjs, required only when that command runs. The same code as ESM bundles (esbuild's
@@ -8,7 +8,7 @@
 //   1.8x as CommonJS.
 // - undici, zod and ora stay external (real node_modules packages) and are loaded only by the commands that need
 //   them, so `sign`/`verify`/`events`/`--help` never pay for them, and a test can see that they are not loaded.
-// - Tried and dropped (issue #14): bundling chalk's browser build to skip its colour detection (node:tty, node:os)
+// - Tried and dropped: bundling chalk's browser build to skip its colour detection (node:tty, node:os)
 //   bought nothing measurable on Node 20, 22 or 24 (±0.05x, either way from run to run).
 // - The library (dist/index.js) is ESM, for `import { sign } from 'onepush-cli'`.
 // `--fast` skips the declarations (used before tests; `build`/`prepare` emit them).
@@ -60,7 +60,7 @@ const commandsExternal = {
 /**
  * commander requires node:child_process at load time, only to spawn stand-alone executable subcommands, which
  * onepush does not have. Deferred to first use, it is not loaded at all: on Node 20 that is ~0.07x of `node -e 0`
- * off every start (bench/startup.bench.ts, 2026-12; within the noise on Node 22 and 24). Same commander, same
+ * off every start (bench/startup.bench.ts, 2026-11-30; within the noise on Node 22 and 24). Same commander, same
  * parser: only when the module is loaded. The build fails if commander's line is not there any more, or if commander
  * uses child_process for anything but spawn (test/startup-tricks.test.ts checks the bundle and that the offline
  * commands do not load child_process).

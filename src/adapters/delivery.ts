@@ -3,7 +3,7 @@ import { timerMs } from '../core/limits.js';
 import { isRetryable, retryDelay, retryPolicy, type RetryPolicy } from '../core/retry.js';
 import { createHttpClient, type HttpClient, type OutgoingRequest, type SendResult } from './http-client.js';
 
-// The delivery engine shared by `trigger`, `replay` and the library's `deliver` (issue #4): one request = body bytes
+// The delivery engine shared by `trigger`, `replay` and the library's `deliver`: one request = body bytes
 // + headers + target; retries on network errors, timeouts, 5xx and 429 with the one retry policy (src/core/retry.ts:
 // capped exponential backoff, Retry-After honoured, jitter when several run at once), never on other 4xx; 3xx is a
 // failure and is not followed; a concurrency limit and a rate.

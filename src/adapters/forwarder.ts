@@ -3,7 +3,7 @@ import { isRetryable, retryDelay, retryPolicy, type RetryPolicy } from '../core/
 import { sign } from '../core/signature.js';
 import type { HttpClient } from './http-client.js';
 
-// `listen --forward-to` (SPEC.md §2): each accepted event goes to the developer's app, the raw body unchanged,
+// `listen --forward-to`: each accepted event goes to the developer's app, the raw body unchanged,
 // one at a time and in order. Network errors, timeouts, 5xx and 429 keep the event at the head of the queue and
 // retry it with the one retry policy (src/core/retry.ts: 250 ms doubling to 5 s by default, Retry-After honoured; no
 // jitter: one event at a time has nobody to spread out from), until the app answers or --max-attempts; 3xx and 4xx

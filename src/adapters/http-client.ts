@@ -7,7 +7,7 @@ import { usefulLine } from '../core/response.js';
 
 /**
  * undici's Agent alone: `require('undici')` loads fetch, WebSocket, caches and more. A cold `trigger` or `replay` of
- * one event takes ~100 ms longer with it on Node 22 and 24, ~200 ms on Node 20 (bench/startup.bench.ts, 2026-12).
+ * one event takes ~100 ms longer with it on Node 22 and 24, ~200 ms on Node 20 (bench/startup.bench.ts, 2026-11-30).
  * undici 7 has no exports map, so the path resolves; test/startup-tricks.test.ts fails if the installed undici moves
  * it or it stops being undici's Agent. If it moved under a user's install anyway, the whole package is the fallback.
  */
@@ -21,7 +21,7 @@ function loadAgent(): typeof UndiciAgent {
 }
 
 // The one HTTP client (undici, kept-alive connections). One call = one attempt; retries, concurrency and rate
-// are the delivery engine's business. Redirects are never followed (SPEC/issue #4: 3xx is a failure).
+// are the delivery engine's business. Redirects are never followed (a 3xx is a failure).
 
 /** One request to send: exact body bytes and headers. */
 export interface OutgoingRequest {
@@ -123,7 +123,7 @@ export function describeNetworkError(error: unknown, url: URL, timeoutMs: number
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /**
- * `localhost` is both loopbacks, whatever /etc/hosts says (SPEC.md §2: it must reach a server on 127.0.0.1 or on
+ * `localhost` is both loopbacks, whatever /etc/hosts says (it must reach a server on 127.0.0.1 or on
  * ::1 alike); with autoSelectFamily the connection tries one, then the other.
  */
 export function localhostLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
@@ -151,7 +151,7 @@ const NEW_SPACE_CAP = 8 * 1024 * 1024;
 
 /**
  * For the CLI's `trigger` and `replay` only (never the library: it changes V8 flags for the whole process), measured
- * with bench/startup.bench.ts (trigger, replay rows) and a 200,000-capture replay (bench/replay.bench.ts), 2026-12:
+ * with bench/startup.bench.ts (trigger, replay rows) and a 200,000-capture replay (bench/replay.bench.ts), 2026-11-30:
  * - Node 20 only: undici's WASM HTTP parser is compiled with Liftoff alone. Node 20's V8 otherwise spends ~170 ms of
  *   a cold `trigger` on it (8.8x `node -e 0` without, 4.0x with) and ~15 MiB of replay's peak RSS. On Node 22 and 24
  *   the flag makes a cold `trigger` slower (~+25 ms) and saves no memory, so it is not set there.

@@ -15,7 +15,7 @@ import { DEFAULT_PATH, DEFAULT_PORT } from '../core/defaults.js';
 import type { RetryPolicy } from '../core/retry.js';
 import { resolveTarget } from '../core/target.js';
 
-// `onepush listen` as a library function (issue #3): the receiver, the capture log and the forwarding queue,
+// `onepush listen` as a library function: the receiver, the capture log and the forwarding queue,
 // wired together. The CLI command only prints what this reports.
 
 export type { ForwardResult } from '../adapters/forwarder.js';

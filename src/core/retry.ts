@@ -1,4 +1,4 @@
-// The one retry policy of `trigger`, `replay`, the library's `deliver` and `listen --forward-to` (issue #14): what
+// The one retry policy of `trigger`, `replay`, the library's `deliver` and `listen --forward-to`: what
 // is worth another try, and how long to wait before it. Pure: the caller sleeps (and may be handed a policy of a few
 // milliseconds, as the tests do).
 
