@@ -16,6 +16,21 @@ const lib = (await import(join(ROOT, 'dist/index.js'))) as Lib;
 const dir = mkdtempSync(join(tmpdir(), 'onepush-lib-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Runs the `index`-th ```js block under README's ## Library as a user's ES module (onepush-cli in its node_modules). */
+async function runReadmeExample(index: number, name: string, mustHave: string[]): Promise<{ code: string; stdout: string; stderr: string }> {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Library'), readme.indexOf('## Capture format'));
+  const code = [...section.matchAll(/```js\n([\s\S]*?)```/g)][index]?.[1];
+  assert.ok(code !== undefined && mustHave.every((m) => code.includes(m)), `block ${index + 1} under ## Library uses ${mustHave.join(', ')}`);
+  const proj = join(dir, name);
+  mkdirSync(join(proj, 'node_modules'), { recursive: true });
+  symlinkSync(ROOT, join(proj, 'node_modules', 'onepush-cli'), 'dir');
+  writeFileSync(join(proj, 'package.json'), '{"type":"module"}');
+  writeFileSync(join(proj, 'example.js'), code);
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['example.js'], { cwd: proj });
+  return { code, stdout, stderr };
+}
+
 describe('library (dist/index.js)', () => {
   test('exports what README documents (the built library)', () => {
     for (const name of ['listen', 'trigger', 'triggerRequests', 'replay', 'check', 'verifyCaptureLog', 'verifyBody', 'InvalidInput', 'CaseSelectionError', 'sign', 'verify', 'explain', 'buildSample', 'makeId', 'encodeCapture', 'decodeCapture', 'captureBody', 'CaptureError', 'validateEvent', 'asFixture', 'resolveTarget', 'CaptureLogError', 'ForwardLoopError', 'simulate', 'campaign', 'campaignOutcomes', 'recipientOutcome', 'parseRoutes', 'routeEvent']) {
@@ -79,30 +94,12 @@ describe('library (dist/index.js)', () => {
     assert.equal(stdout, "true\ntrailing-newline\n");
   });
   test("README's sending example (listener, sample, deliver) works verbatim (the built library)", async () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Library'), readme.indexOf('## Exit codes'));
-    const code = [...section.matchAll(/```js\n([\s\S]*?)```/g)][1]?.[1];
-    assert.ok(code !== undefined && code.includes('startListener'), 'a second ```js block under ## Library');
-    const proj = join(dir, 'sending');
-    mkdirSync(join(proj, 'node_modules'), { recursive: true });
-    symlinkSync(ROOT, join(proj, 'node_modules', 'onepush-cli'), 'dir');
-    writeFileSync(join(proj, 'package.json'), '{"type":"module"}');
-    writeFileSync(join(proj, 'example.js'), code);
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['example.js'], { cwd: proj });
+    const { stdout, stderr } = await runReadmeExample(1, 'sending', ['startListener']);
     assert.equal(stderr, '');
     assert.equal(stdout, '200 true {"received":true,"id":"evt_test_1"}\n');
   });
   test("README's use-case example (listen, trigger, verifyCaptureLog, replay, check) works verbatim and prints what its comments say", async () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Library'), readme.indexOf('## Capture format'));
-    const code = [...section.matchAll(/```js\n([\s\S]*?)```/g)][2]?.[1];
-    assert.ok(code !== undefined && code.includes('check(') && code.includes('trigger('), 'a third ```js block under ## Library');
-    const proj = join(dir, 'use-cases');
-    mkdirSync(join(proj, 'node_modules'), { recursive: true });
-    symlinkSync(ROOT, join(proj, 'node_modules', 'onepush-cli'), 'dir');
-    writeFileSync(join(proj, 'package.json'), '{"type":"module"}');
-    writeFileSync(join(proj, 'example.js'), code);
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['example.js'], { cwd: proj });
+    const { code, stdout, stderr } = await runReadmeExample(2, 'use-cases', ['check(', 'trigger(']);
     assert.equal(stderr, '');
     // Each console.log's comment is what it prints (`a, b` for a loop's lines).
     const expected = [...code.matchAll(/^(.*console\.log\(.*)\/\/ (.*)$/gm)].flatMap((m) => (m[1]!.includes('for await') ? m[2]!.split(', ') : [m[2]!]));

@@ -1,6 +1,8 @@
+import { readFile as readFileText } from 'node:fs/promises';
 import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFile as readFileCallback, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import { jsonProblem, parseJson } from '../core/json.js';
 
 // node:fs rather than node:fs/promises: the latter loads readline and the stream machinery at require time, a few
 // ms of start-up that `sign`/`verify` would pay for one read (bench/startup.bench.ts).
@@ -80,5 +82,20 @@ export function writeOwnFile(path: string, data: string): void {
     for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off, off);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The JSON value of a file: an unreadable file or one that is not JSON is a UsageError naming the file and why. */
+export async function readJsonFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFileText(file, 'utf8');
+  } catch (e) {
+    throw fileError(file, e);
+  }
+  try {
+    return parseJson(text);
+  } catch (e) {
+    throw new UsageError(`${file} is ${jsonProblem(e)}`);
   }
 }

@@ -1,12 +1,10 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OnepushError, UsageError } from '../core/errors.js';
 import { EVENT_TYPES, type EventType } from '../core/event-types.js';
-import { jsonProblem, parseJson } from '../core/json.js';
 import { asFixture, type Fixture } from '../core/samples.js';
-import { fileError } from './files.js';
+import { readJsonFile } from './files.js';
 
 // The shipped templates (`fixtures/<type>.json`). The package's root is found by walking up from this
 // module's own file, because where this code sits differs: src/adapters/ under tsx, dist/ or dist/chunks/ once
@@ -37,18 +35,7 @@ export function fixturesDir(): string {
 
 /** Reads and checks one template file (a shipped fixture or `--fixture <file>`); bad files are UsageErrors. */
 export async function readFixtureFile(file: string): Promise<Fixture> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw fileError(file, e);
-  }
-  let value: unknown;
-  try {
-    value = parseJson(text);
-  } catch (e) {
-    throw new UsageError(`${file} is ${jsonProblem(e)}`);
-  }
+  const value = await readJsonFile(file);
   try {
     return asFixture(value);
   } catch (e) {

@@ -1,14 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import { tuneForDelivery } from '../adapters/http-client.js';
-import { fileError } from '../adapters/files.js';
+import { readJsonFile } from '../adapters/files.js';
 import { resolveSecret, SECRET_ENV } from '../adapters/secret.js';
 import { DEFAULT_SPEED, simulate, type SimulateProgress, type SimulateReport } from '../app/simulate.js';
 import type { Mix } from '../core/campaign.js';
 import { DEFAULT_TARGET, LATENCY_BUDGET_MS } from '../core/defaults.js';
 import { cell } from '../core/display.js';
 import { UsageError } from '../core/errors.js';
-import { jsonProblem, parseJson } from '../core/json.js';
 import { parseMix, parseSchedule, parseShare, type Scenario } from '../core/scenario.js';
 import type { SimulateFlags } from '../cli.js';
 import type { Context } from './context.js';
@@ -29,18 +27,7 @@ function parseSpeed(value: string | undefined): number {
 }
 
 async function readScenario(file: string): Promise<Scenario> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw fileError(file, e);
-  }
-  let value: unknown;
-  try {
-    value = parseJson(text);
-  } catch (e) {
-    throw new UsageError(`${file} is ${jsonProblem(e)}`);
-  }
+  const value = await readJsonFile(file);
   const { parseScenario } = await import('../core/scenario-file.js');
   return parseScenario(value, file);
 }
