@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeCapture } from '../src/core/capture.js';
 import { sign } from '../src/core/signature.js';
+import { peakRss } from './peak-rss.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin/onepush.js');
@@ -91,25 +92,6 @@ function timed(args: string[]): { ms: number; stdout: string } {
   return { ms, stdout: r.stdout.toString() };
 }
 
-async function peakRss(args: string[]): Promise<{ mib: number; ms: number }> {
-  const t = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  let hwm = 0;
-  const poll = setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (m) hwm = Math.max(hwm, Number(m[1]));
-    } catch {
-      /* exited */
-    }
-  }, 20);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearInterval(poll);
-  if (code !== 0) throw new Error(`replay exited ${code}: ${err.slice(0, 500)}`);
-  return { mib: hwm / 1024, ms: performance.now() - t };
-}
 
 const sink = spawn(process.execPath, ['-e', SINK], { stdio: ['ignore', 'pipe', 'inherit'] });
 try {

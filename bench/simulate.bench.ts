@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { peakRss } from './peak-rss.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin/onepush.js');
@@ -37,27 +38,6 @@ function timed(args: string[]): { ms: number; stdout: string } {
   return { ms, stdout: r.stdout.toString() };
 }
 
-async function peakRss(args: string[]): Promise<{ mib: number; ms: number; stdout: string }> {
-  const t = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  let out = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  let hwm = 0;
-  const poll = setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (m) hwm = Math.max(hwm, Number(m[1]));
-    } catch {
-      /* exited */
-    }
-  }, 20);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearInterval(poll);
-  if (code !== 0) throw new Error(`exited ${code}: ${err.slice(-500)}`);
-  return { mib: hwm / 1024, ms: performance.now() - t, stdout: out };
-}
 
 const sink = spawn(process.execPath, ['-e', SINK], { stdio: ['ignore', 'pipe', 'inherit'] });
 try {
