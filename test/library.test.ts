@@ -16,20 +16,35 @@ const lib = (await import(join(ROOT, 'dist/index.js'))) as Lib;
 const dir = mkdtempSync(join(tmpdir(), 'onepush-lib-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the `index`-th ```js block under README's ## Library as a user's ES module (onepush-cli in its node_modules). */
-async function runReadmeExample(index: number, name: string, mustHave: string[]): Promise<{ code: string; stdout: string; stderr: string }> {
+/** The ```js blocks of README's section `heading` (up to the next `## `). */
+function readmeBlocks(heading: string): string[] {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Library'), readme.indexOf('## Capture format'));
-  const code = [...section.matchAll(/```js\n([\s\S]*?)```/g)][index]?.[1];
-  assert.ok(code !== undefined && mustHave.every((m) => code.includes(m)), `block ${index + 1} under ## Library uses ${mustHave.join(', ')}`);
+  const start = readme.indexOf(`${heading}\n`);
+  assert.ok(start >= 0, `README has ${heading}`);
+  const end = readme.indexOf('\n## ', start + heading.length);
+  return [...readme.slice(start, end < 0 ? undefined : end).matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+/** Runs a README example as a user's ES module (onepush-cli in its node_modules, as npm link would make). */
+async function runExample(code: string, name: string): Promise<{ stdout: string; stderr: string }> {
   const proj = join(dir, name);
   mkdirSync(join(proj, 'node_modules'), { recursive: true });
   symlinkSync(ROOT, join(proj, 'node_modules', 'onepush-cli'), 'dir');
   writeFileSync(join(proj, 'package.json'), '{"type":"module"}');
   writeFileSync(join(proj, 'example.js'), code);
-  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['example.js'], { cwd: proj });
-  return { code, stdout, stderr };
+  return promisify(execFile)(process.execPath, ['example.js'], { cwd: proj });
 }
+
+/** The README example `index` of ## Library, run; it must use each of `mustHave`. */
+async function runReadmeExample(index: number, name: string, mustHave: string[]): Promise<{ code: string; stdout: string; stderr: string }> {
+  const code = readmeBlocks('## Library')[index];
+  assert.ok(code !== undefined && mustHave.every((m) => code.includes(m)), `block ${index + 1} under ## Library uses ${mustHave.join(', ')}`);
+  return { code, ...(await runExample(code, name)) };
+}
+
+/** What an example's console.log comments say it prints (`a, b` for a loop's lines). */
+const commentedOutput = (code: string): string[] =>
+  [...code.matchAll(/^(.*console\.log\(.*)\/\/ (.*)$/gm)].flatMap((m) => (m[1]!.includes('for await') ? m[2]!.split(', ') : [m[2]!]));
 
 describe('library (dist/index.js)', () => {
   test('exports what README documents (the built library)', () => {
@@ -101,9 +116,14 @@ describe('library (dist/index.js)', () => {
   test("README's use-case example (listen, trigger, verifyCaptureLog, replay, check) works verbatim and prints what its comments say", async () => {
     const { code, stdout, stderr } = await runReadmeExample(2, 'use-cases', ['check(', 'trigger(']);
     assert.equal(stderr, '');
-    // Each console.log's comment is what it prints (`a, b` for a loop's lines).
-    const expected = [...code.matchAll(/^(.*console\.log\(.*)\/\/ (.*)$/gm)].flatMap((m) => (m[1]!.includes('for await') ? m[2]!.split(', ') : [m[2]!]));
-    assert.deepEqual(stdout.trimEnd().split('\n'), expected);
+    assert.deepEqual(stdout.trimEnd().split('\n'), commentedOutput(code));
+  });
+  test("README's campaign example (campaign, campaignOutcomes, listen, simulate) works verbatim and prints what its comments say (the built library)", async () => {
+    const code = readmeBlocks('## Testing a handler under realistic traffic').find((c) => c.includes('simulate('));
+    assert.ok(code !== undefined, 'a ```js block with simulate() under ## Testing a handler under realistic traffic');
+    const { stdout, stderr } = await runExample(code, 'campaign');
+    assert.equal(stderr, '');
+    assert.deepEqual(stdout.trimEnd().split('\n'), commentedOutput(code));
   });
   test('typed: typical uses type-check against dist/types (strict, nodenext, a Node project with @types/node) (the built library)', async () => {
     const proj = join(dir, 'typed');
