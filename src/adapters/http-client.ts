@@ -202,7 +202,9 @@ export function createHttpClient(options: ClientOptions): HttpClient {
   const agent = new Agent({
     keepAliveTimeout: 10_000,
     connections: options.connections ?? null,
-    connect: { autoSelectFamily: true, autoSelectFamilyAttemptTimeout: 100, lookup: localhostLookup, ...(options.insecure ? { rejectUnauthorized: false } : {}) },
+    // A refused address moves on to the next at once; the attempt timeout only cuts one that does not answer. At
+    // 100 ms a loaded machine could cut a slow but working 127.0.0.1 and then be refused by ::1: Node's 250 ms.
+    connect: { autoSelectFamily: true, autoSelectFamilyAttemptTimeout: 250, lookup: localhostLookup, ...(options.insecure ? { rejectUnauthorized: false } : {}) },
   });
   return {
     send(req, { timeoutMs, signal }) {
