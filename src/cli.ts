@@ -61,7 +61,7 @@ function triggerCommand() {
     .description('send correctly signed sample events of any type')
     .argument('[types...]', 'event types (email.bounced, bounced, …) or "all"')
     .option('--all', 'send every type')
-    .option('-t, --to <url>', 'target URL or shorthand (localhost, :3000, 3000, host:port)', 'http://localhost:4242/webhooks/onepush')
+    .option('-t, --to <route>', 'target URL or shorthand (localhost, :3000, 3000, host:port), or TYPES=URL (globs, comma-separated) for those types only; repeatable (default: http://localhost:4242/webhooks/onepush)', collect)
     .option('--secret <secret>', 'webhook secret (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
     .option('--set <path=value>', 'set a field (value parsed as JSON when valid), repeatable', collect)
     .option('--unset <path>', 'remove a field, repeatable', collect)
@@ -82,6 +82,7 @@ function triggerCommand() {
       'onepush trigger email.delivered --duplicate --count 5',
       'onepush trigger email.clicked --print',
       'onepush trigger email.sent --to https://localhost:3443/webhooks/onepush --insecure',
+      'onepush trigger all --to "email.bounced,email.complained=:3000/webhooks/bounces" --to :3000',
     ]));
 }
 
