@@ -94,7 +94,7 @@ function replayCommand() {
   return new Command('replay')
     .description('re-send captured events to any URL, byte for byte or re-signed')
     .argument('[source...]', 'capture files, directories, listen --json output, event JSON, or - (default: .onepush/events.ndjson)')
-    .option('-t, --to <url>', 'target URL or shorthand', 'http://localhost:4242/webhooks/onepush')
+    .option('-t, --to <route>', 'target URL or shorthand, or TYPES=URL (globs, comma-separated) for those types only; repeatable (default: http://localhost:4242/webhooks/onepush)', collect)
     .option('--secret <secret>', 're-sign with this secret (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
     .option('--keep-signature', 'send the captured headers unchanged')
     .option('--fresh-id', 'give each event a new id (needs a secret)')
@@ -116,6 +116,7 @@ function replayCommand() {
       'onepush replay .onepush/events.ndjson --keep-signature --to http://localhost:3000/webhooks/onepush',
       'onepush listen --json | onepush replay - --to 3000',
       'onepush replay --last 1 --to https://localhost:3443/webhooks/onepush --insecure',
+      'onepush replay --last 10 --to "email.bounced=:3000/webhooks/bounces" --to "email.delivered,email.opened=:3000"',
     ]));
 }
 
