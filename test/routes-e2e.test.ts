@@ -172,8 +172,8 @@ describe('routes: listen --forward-to TYPES=URL', () => {
       const r = await cli.stop();
       assert.equal(r.code, 0, r.stderr);
       // The summary, after the events on stdout.
-      assert.match(r.stdout, new RegExp(`→ ${base(a)}/webhooks/bounces: forwarded 1 · failed 0 · queued 0`));
-      assert.match(r.stdout, new RegExp(`→ ${base(b)}/webhooks/onepush: forwarded 0 · failed 0 · queued 0`));
+      assert.match(r.stdout, new RegExp(`→ ${base(a)}/webhooks/bounces · forwarded 1 · failed 0 · queued 0`));
+      assert.match(r.stdout, new RegExp(`→ ${base(b)}/webhooks/onepush · forwarded 0 · failed 0 · queued 0`));
       assert.match(r.stdout, /1 not routed/);
       await a.close();
       await b.close();

@@ -304,7 +304,7 @@ export function summaryLines(s: ListenSummary, forwardTo: string | null, c: Chal
     // Routes: the counts of each endpoint, and what no route took.
     const file = s.save === null || s.save === DEFAULT_CAPTURE_LOG ? '' : ` ${shellArg(s.save)}`;
     for (const e of s.endpoints) {
-      lines.push(`  → ${cell(e.url)}: forwarded ${e.forwarded} · failed ${e.forward_failed}${e.given_up_ids.length > 0 ? ` (${e.given_up_ids.length} given up)` : ''} · queued ${e.queued}`);
+      lines.push(`  → ${cell(e.url)} · forwarded ${e.forwarded} · failed ${e.forward_failed}${e.given_up_ids.length > 0 ? ` (${e.given_up_ids.length} given up)` : ''} · queued ${e.queued}`);
       const ids = e.queued_ids.filter((id) => !id.startsWith('#'));
       if (e.queued > 0 && s.save !== null && ids.length > 0) {
         lines.push(`    replay them: onepush replay${file} ${ids.slice(0, 5).map((id) => `--id ${shellArg(id)}`).join(' ')}${ids.length > 5 ? ' …' : ''} --to ${shellArg(e.url)}`);
