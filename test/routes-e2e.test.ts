@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import { startListener, type ForwardResult, type NotRouted } from '../src/app/listen.js';
 import { encodeCapture } from '../src/core/capture.js';
 import { jsonLines, printedJson, runCli, startCli } from './helpers/cli.js';
-import { startRawServer, type TestServer } from './helpers/servers.js';
+import { freePort, startRawServer, type TestServer } from './helpers/servers.js';
 
 // Routes (TYPES=URL, repeatable) for listen --forward-to, trigger --to and replay --to, end to end: real loopback
 // apps on port 0, the listener and the CLI in-process. Each endpoint has its own in-order queue: a failing one
@@ -183,10 +183,8 @@ describe('routes: listen --forward-to TYPES=URL', () => {
   test('the forward-loop check applies to each endpoint', async () => {
     const a = await startRawServer();
     try {
-      // Port 0 is bound first; the loop is known only then: use a fixed free port through the library instead.
-      const probe = await startListener({ port: 0 });
-      const port = probe.port;
-      await probe.close();
+      // A fixed port (one no listen(0) is handed), so a route can name the listener's own address.
+      const port = await freePort();
       await assert.rejects(
         startListener({ port, forwardTo: [`email.sent=${base(a)}/x`, `email.bounced=http://127.0.0.1:${port}/webhooks/onepush`] }),
         (e: Error) => e.name === 'ForwardLoopError' && e.message.includes(`127.0.0.1:${port}`),
