@@ -31,7 +31,7 @@ function listenCommand() {
     .option('-p, --port <port>', 'port to listen on (default: 4242, or env ONEPUSH_PORT; 0 = any free port)', intArg('--port', 0, 65535))
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--secret <secret>', 'webhook secret (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
-    .option('-f, --forward-to <url>', 'forward each accepted event to your app (URL or shorthand: 3000, :3000, localhost:3000)')
+    .option('-f, --forward-to <route>', 'forward each accepted event to your app (URL or shorthand: 3000, :3000, localhost:3000), or TYPES=URL (globs, comma-separated) for those types only; repeatable: each endpoint has its own queue', collect)
     .option('--forward-timeout <ms>', 'how long the app may take to answer a forwarded event (default: 5000; longer lets you step through a handler in a debugger)', intArg('--forward-timeout', 1, MAX_TIMER_MS))
     .option('--max-attempts <n>', 'attempts of one event before it is set aside and the queue moves on (default: no limit)', intArg('--max-attempts', 1, 1_000_000))
     .option('--insecure', 'trust any TLS certificate of the --forward-to app (a self-signed local https app)')
@@ -46,6 +46,7 @@ function listenCommand() {
       'onepush listen --forward-to 3000 --secret whsec_test',
       'onepush listen --forward-to 3000 --forward-timeout 600000 --max-attempts 5',
       'onepush listen --forward-to https://localhost:3443/webhooks/onepush --insecure',
+      'onepush listen --forward-to "email.bounced,email.complained=:3000/webhooks/bounces" --forward-to :3000',
       'onepush listen --json --port 0 | jq -c \'select(.kind=="event")\'',
       'onepush listen --events "email.bounced,email.c*" --no-save',
     ]));
@@ -60,7 +61,7 @@ function triggerCommand() {
     .description('send correctly signed sample events of any type')
     .argument('[types...]', 'event types (email.bounced, bounced, …) or "all"')
     .option('--all', 'send every type')
-    .option('-t, --to <url>', 'target URL or shorthand (localhost, :3000, 3000, host:port)', 'http://localhost:4242/webhooks/onepush')
+    .option('-t, --to <route>', 'target URL or shorthand (localhost, :3000, 3000, host:port), or TYPES=URL (globs, comma-separated) for those types only; repeatable (default: http://localhost:4242/webhooks/onepush)', collect)
     .option('--secret <secret>', 'webhook secret (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
     .option('--set <path=value>', 'set a field (value parsed as JSON when valid), repeatable', collect)
     .option('--unset <path>', 'remove a field, repeatable', collect)
@@ -81,6 +82,7 @@ function triggerCommand() {
       'onepush trigger email.delivered --duplicate --count 5',
       'onepush trigger email.clicked --print',
       'onepush trigger email.sent --to https://localhost:3443/webhooks/onepush --insecure',
+      'onepush trigger all --to "email.bounced,email.complained=:3000/webhooks/bounces" --to :3000',
     ]));
 }
 
@@ -92,7 +94,7 @@ function replayCommand() {
   return new Command('replay')
     .description('re-send captured events to any URL, byte for byte or re-signed')
     .argument('[source...]', 'capture files, directories, listen --json output, event JSON, or - (default: .onepush/events.ndjson)')
-    .option('-t, --to <url>', 'target URL or shorthand', 'http://localhost:4242/webhooks/onepush')
+    .option('-t, --to <route>', 'target URL or shorthand, or TYPES=URL (globs, comma-separated) for those types only; repeatable (default: http://localhost:4242/webhooks/onepush)', collect)
     .option('--secret <secret>', 're-sign with this secret (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
     .option('--keep-signature', 'send the captured headers unchanged')
     .option('--fresh-id', 'give each event a new id (needs a secret)')
@@ -114,6 +116,7 @@ function replayCommand() {
       'onepush replay .onepush/events.ndjson --keep-signature --to http://localhost:3000/webhooks/onepush',
       'onepush listen --json | onepush replay - --to 3000',
       'onepush replay --last 1 --to https://localhost:3443/webhooks/onepush --insecure',
+      'onepush replay --last 10 --to "email.bounced=:3000/webhooks/bounces" --to "email.delivered,email.opened=:3000"',
     ]));
 }
 

@@ -53,6 +53,8 @@ export {
   type ListenEvent,
   type ListenSummary,
   type ForwardResult,
+  type NotRouted,
+  type EndpointSummary,
 } from './app/listen.js';
 export {
   simulate,

@@ -126,7 +126,7 @@ describe('onepush replay', () => {
       assert.equal(out.length, 7);
       const deliveries = out.slice(0, 6);
       deliveries.forEach((d, i) => {
-        assert.deepEqual(Object.keys(d), ['kind', 'n', 'source', 'line', 'id', 'type', 'status', 'ok', 'attempts', 'latency_ms', 'response', 'response_json', 'message', 'error']);
+        assert.deepEqual(Object.keys(d), ['kind', 'n', 'source', 'line', 'id', 'type', 'url', 'status', 'ok', 'attempts', 'latency_ms', 'response', 'response_json', 'message', 'error']);
         assert.equal(d.n, i + 1);
         assert.equal(d.line, i + 1);
         assert.equal(d.source, log);

@@ -13,7 +13,7 @@ import { classify, DuplicateTracker, refused, tooLarge, type Classification } fr
 import type { SchemaIssue } from '../core/schemas.js';
 import { DEFAULT_PATH, DEFAULT_PORT } from '../core/defaults.js';
 import type { RetryPolicy } from '../core/retry.js';
-import { resolveTarget } from '../core/target.js';
+import { createRouter, parseRoute, parseRoutes, routeEndpoints, type Route } from '../core/routes.js';
 
 // `onepush listen` as a library function: the receiver, the capture log and the forwarding queue,
 // wired together. The CLI command only prints what this reports.
@@ -72,10 +72,38 @@ export interface ListenSummary {
   queued_ids: string[];
   /** Events given up after --max-attempts (set aside; counted in forward_failed too). */
   given_up_ids: string[];
+  /**
+   * With routes (several endpoints, or a route with types): accepted events no route took. Absent for a single
+   * bare forward target (or none), as before routes.
+   */
+  not_routed?: number;
+  /** With routes: the same forwarding counts for each endpoint, in the order first named. */
+  endpoints?: EndpointSummary[];
   save: string | null;
   /** Errors thrown by the onEvent/onForward callbacks (contained; the requests were answered). */
   callback_errors: number;
   duration_ms: number;
+}
+
+/** The forwarding counts of one endpoint (the `endpoints` of the summary, with routes). */
+export interface EndpointSummary {
+  /** The endpoint, as printed (a password shown as `***`). */
+  url: string;
+  forwarded: number;
+  forward_failed: number;
+  queued: number;
+  queued_ids: string[];
+  given_up_ids: string[];
+}
+
+/** An accepted event that no route takes (the `forward` line of `listen --json` with outcome `not_routed`). */
+export interface NotRouted {
+  kind: 'forward';
+  seq: number;
+  id: string | null;
+  type: string | null;
+  url: null;
+  outcome: 'not_routed';
 }
 
 export interface ListenerOptions {
@@ -87,8 +115,14 @@ export interface ListenerOptions {
   secret?: string | undefined;
   /** Capture log path; null to save nothing (default null for the library; the CLI defaults to .onepush/events.ndjson). */
   save?: string | null;
-  /** Forward accepted events to this URL (or `--to` shorthand). */
-  forwardTo?: string | URL | null;
+  /**
+   * Forward accepted events to this URL (or `--to` shorthand), or by routes: each `TYPES=URL` (globs,
+   * comma-separated) or a bare URL (every type). Each endpoint has its own in-order queue and retries; an event
+   * matching several routes goes to each endpoint once; one matching none is reported through `onNotRouted`.
+   */
+  forwardTo?: string | URL | readonly string[] | null;
+  /** Called for an accepted event that no route takes (only with routes). */
+  onNotRouted?: (n: NotRouted) => void;
   /** Largest body accepted, bytes (default 1 MiB). */
   maxBody?: number;
   /** Called for each answered request, after its capture is written and before its answer is sent. */
@@ -144,8 +178,12 @@ export interface Listener {
   host: string;
   port: number;
   save: string | null;
-  /** Where accepted events are forwarded, as printed: a password in the URL is shown as `***`. */
+  /** Where accepted events are forwarded, as printed: a password in the URL is shown as `***`; routes joined by ", ". */
   forwardTo: string | null;
+  /** The forwarding routes, as printed (types null: every type); empty when not forwarding. */
+  routes: Array<{ types: string[] | null; url: string }>;
+  /** The distinct forward endpoints, as printed. */
+  endpoints: string[];
   verifying: boolean;
   /** Totals so far. */
   summary(): ListenSummary;
@@ -241,13 +279,30 @@ function signatureOf(value: string | string[] | undefined): { signature: string 
   return { signature: raw, conflicting: distinct.length };
 }
 
+/** A route as printed: `TYPES=URL` (the URL's password as `***`), or the URL alone. */
+function routeText(r: Route): string {
+  return r.types === null ? redactUrl(r.url) : `${r.types.join(',')}=${redactUrl(r.url)}`;
+}
+
 /** Starts a listener (README: `onepush listen`); rejects with the listen error (EADDRINUSE, …) or a capture log error. */
 export async function startListener(options: ListenerOptions = {}): Promise<Listener> {
   const host = options.host ?? '127.0.0.1';
   const maxBody = options.maxBody ?? 1024 * 1024;
   const now = options.now ?? (() => new Date());
   const secret = options.secret === '' ? undefined : options.secret;
-  const forwardUrl = options.forwardTo == null ? null : options.forwardTo instanceof URL ? options.forwardTo : resolveTarget(options.forwardTo);
+  const routes: Route[] =
+    options.forwardTo == null
+      ? []
+      : options.forwardTo instanceof URL
+        ? [{ types: null, url: options.forwardTo, spec: options.forwardTo.href }]
+        : typeof options.forwardTo === 'string'
+          ? [parseRoute(options.forwardTo)]
+          : parseRoutes(options.forwardTo);
+  const endpointUrls = routeEndpoints(routes);
+  const forwardUrl = endpointUrls[0] ?? null;
+  // One bare target: the listener as before routes (no not_routed, no per-endpoint summary).
+  const routed = routes.length > 1 || routes.some((r) => r.types !== null);
+  const router = createRouter(routes);
   const onEvent = options.onEvent;
   const checkSchemas = options.checkSchemas ?? true;
   const warn = (m: string): void => {
@@ -304,12 +359,16 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     }
   };
   let client: HttpClient | undefined;
+  /** How many endpoint queues still hold a spooled body fanned out to several (absent: one). */
+  const spoolUsers = new Map<unknown, number>();
+  /** One forwarder per endpoint (its own queue and retries), keyed by URL. */
+  const forwarders = new Map<string, Forwarder>();
   let forwarder: Forwarder | undefined;
   let spool: Spool | undefined;
   if (forwardUrl) {
     // undici only when forwarding: `import { sign } from 'onepush-cli'` should not pay for it.
     const { createHttpClient } = await import('../adapters/http-client.js');
-    client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: 1, ...(options.insecure ? { insecure: true } : {}) });
+    client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: endpointUrls.length, ...(options.insecure ? { insecure: true } : {}) });
     // The queue holds where each body is, not the body: the capture log has it already; without one, a spool.
     let bodies: BodySource;
     if (store.path !== null) {
@@ -320,11 +379,22 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     } else {
       const s = createSpool();
       spool = s;
-      bodies = { load: (ref) => s.get(ref as SpoolRef), release: (ref) => s.release(ref as SpoolRef) };
+      // An event fanned out to several endpoints is spooled once and released when the last queue is done with it.
+      bodies = {
+        load: (ref) => s.get(ref as SpoolRef),
+        release: (ref) => {
+          const left = (spoolUsers.get(ref) ?? 1) - 1;
+          if (left > 0) spoolUsers.set(ref, left);
+          else {
+            spoolUsers.delete(ref);
+            s.release(ref as SpoolRef);
+          }
+        },
+      };
     }
-    forwarder = new Forwarder({
-      url: forwardUrl,
-      displayUrl: redactUrl(forwardUrl),
+    for (const url of endpointUrls) forwarders.set(url.href, new Forwarder({
+      url,
+      displayUrl: redactUrl(url),
       client,
       secret,
       bodies,
@@ -338,8 +408,10 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
         ...(options.retryMaxMs === undefined ? {} : { maxDelayMs: options.retryMaxMs }),
       },
       ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
-    });
+    }));
+    forwarder = forwarders.get(forwardUrl.href);
   }
+  let notRouted = 0;
   let seq = 0;
 
   const handle = (head: RequestHead, body: Buffer | null, respond: Respond, early?: EarlyRefusal): void => {
@@ -400,8 +472,24 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
         }
       }
       if (forwarder && c.status === 200 && body !== null) {
-        const where = ref ?? (spool as Spool).put(body);
-        forwarder.push({ seq: n, id: c.id, type: c.type, ref: where, signature, hops });
+        if (!routed) {
+          const where = ref ?? (spool as Spool).put(body);
+          forwarder.push({ seq: n, id: c.id, type: c.type, ref: where, signature, hops });
+        } else {
+          const urls = router(c.type ?? '');
+          if (urls.length === 0) {
+            notRouted++;
+            try {
+              options.onNotRouted?.({ kind: 'forward', seq: n, id: c.id, type: c.type, url: null, outcome: 'not_routed' });
+            } catch (e) {
+              reportError(e, true);
+            }
+          } else {
+            const where = ref ?? (spool as Spool).put(body);
+            if (ref === undefined && urls.length > 1) spoolUsers.set(where, urls.length);
+            for (const u of urls) forwarders.get(u.href)?.push({ seq: n, id: c.id, type: c.type, ref: where, signature, hops });
+          }
+        }
       }
     });
   };
@@ -415,22 +503,34 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     await client?.close();
     throw e;
   }
-  if (forwardUrl && isOwnAddress(forwardUrl, host, server.port)) {
+  const loop = endpointUrls.find((u) => isOwnAddress(u, host, server.port));
+  if (loop) {
     await server.close();
     store.discard();
     spool?.close();
     await client?.close();
-    throw new ForwardLoopError(redactUrl(forwardUrl));
+    throw new ForwardLoopError(redactUrl(loop));
   }
 
+  const all = [...forwarders.values()];
   const totals = (): ListenSummary => {
-    summary.forwarded = forwarder?.delivered ?? 0;
-    summary.forward_failed = forwarder?.failed ?? 0;
-    summary.queued = forwarder?.queued ?? 0;
-    summary.queued_ids = forwarder?.queuedIds() ?? [];
-    summary.given_up_ids = [...(forwarder?.givenUp ?? [])];
+    summary.forwarded = all.reduce((n, f) => n + f.delivered, 0);
+    summary.forward_failed = all.reduce((n, f) => n + f.failed, 0);
+    summary.queued = all.reduce((n, f) => n + f.queued, 0);
+    summary.queued_ids = [...new Set(all.flatMap((f) => f.queuedIds()))];
+    summary.given_up_ids = [...new Set(all.flatMap((f) => f.givenUp))];
     summary.duration_ms = Math.round(performance.now() - started);
-    return { ...summary, queued_ids: [...summary.queued_ids], given_up_ids: [...summary.given_up_ids] };
+    if (!routed) return { ...summary, queued_ids: [...summary.queued_ids], given_up_ids: [...summary.given_up_ids] };
+    return {
+      ...summary,
+      queued_ids: [...summary.queued_ids],
+      given_up_ids: [...summary.given_up_ids],
+      not_routed: notRouted,
+      endpoints: endpointUrls.map((u) => {
+        const f = forwarders.get(u.href) as Forwarder;
+        return { url: redactUrl(u), forwarded: f.delivered, forward_failed: f.failed, queued: f.queued, queued_ids: f.queuedIds(), given_up_ids: [...f.givenUp] };
+      }),
+    };
   };
   let closing: Promise<ListenSummary> | undefined;
   return {
@@ -438,17 +538,19 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     host,
     port: server.port,
     save: store.path,
-    forwardTo: forwardUrl === null ? null : redactUrl(forwardUrl),
+    forwardTo: forwardUrl === null ? null : routed ? routes.map(routeText).join(', ') : redactUrl(forwardUrl),
+    routes: routes.map((r) => ({ types: r.types === null ? null : [...r.types], url: redactUrl(r.url) })),
+    endpoints: endpointUrls.map((u) => redactUrl(u)),
     verifying: secret !== undefined,
     summary: totals,
     drained: async () => {
-      await forwarder?.drained();
+      await Promise.all(all.map((f) => f.drained()));
     },
     close() {
       closing ??= (async () => {
         try {
           await server.close();
-          await forwarder?.stop();
+          await Promise.all(all.map((f) => f.stop()));
         } finally {
           // Whatever happened above, the log is flushed and closed and the connections go.
           store.close();

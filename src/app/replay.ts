@@ -5,7 +5,8 @@ import { SummaryBuilder, type Summary } from '../core/report.js';
 import { parseSince, replayRequest, selector, takeLast, type ReplayItem } from '../core/replay-select.js';
 import { sign } from '../core/signature.js';
 import { DEFAULT_TARGET } from '../core/defaults.js';
-import { resolveTarget } from '../core/target.js';
+import { redactUrl } from '../core/display.js';
+import { createRouter, parseRoutes } from '../core/routes.js';
 import { deliverAll, type DeliveryResult } from '../adapters/delivery.js';
 import { createHttpClient } from '../adapters/http-client.js';
 import { expandSources, readSources, type SourceEvent } from '../adapters/sources.js';
@@ -23,6 +24,8 @@ export interface ReplayDelivery {
   line: number;
   id: string | null;
   type: string | null;
+  /** The endpoint it went to, as printed (a password as `***`). */
+  url: string;
   status: number | null;
   ok: boolean;
   attempts: number;
@@ -36,17 +39,24 @@ export interface ReplayDelivery {
   error: string | null;
 }
 
-/** A line not sent: skipped by design (a capture with no JSON event), or bad (with skipBad, or a torn last line). */
+/**
+ * A line not sent: skipped by design (a capture with no JSON event), bad (with skipBad, or a torn last line), or
+ * not routed (selected, but no route of `to` takes its type).
+ */
 export interface ReplayNote {
   source: string;
   line: number;
   message: string;
-  kind: 'skip' | 'bad' | 'torn';
+  kind: 'skip' | 'bad' | 'torn' | 'not_routed';
 }
 
 export interface ReplayOptions {
-  /** URL or shorthand (default: the listener's URL). */
-  to?: string;
+  /**
+   * URL or shorthand (default: the listener's URL), or routes: each `TYPES=URL` (globs, comma-separated) or a bare
+   * URL (every type). An event goes to every endpoint whose route takes its type (each once); one that none takes is
+   * reported as a `not_routed` note and not sent.
+   */
+  to?: string | readonly string[];
   /** Re-sign with this secret; without it, captured headers are sent unchanged. */
   secret?: string;
   keepSignature?: boolean;
@@ -80,6 +90,8 @@ export interface ReplayOutcome {
   summary: Summary;
   /** True when the signal stopped it before every event was sent. */
   interrupted: boolean;
+  /** Selected events no route took (not sent, not in the summary). */
+  notRouted: number;
 }
 
 /** The error that stops a replay at a bad line; carries the summary of what was sent before. */
@@ -93,7 +105,9 @@ export class ReplayStopped extends InvalidInput {
 
 /** Re-sends captured events. Throws InvalidInput for a missing source or bad options, ReplayStopped (without skipBad) at a bad line. */
 export async function replay(sources: readonly string[], options: ReplayOptions = {}): Promise<ReplayOutcome> {
-  const url = resolveTarget(options.to ?? DEFAULT_TARGET);
+  const routes = parseRoutes(options.to === undefined ? [DEFAULT_TARGET] : typeof options.to === 'string' ? [options.to] : options.to);
+  const route = createRouter(routes);
+  const shown = new Map(routes.map((r) => [r.url.href, redactUrl(r.url)]));
   if (options.freshId && options.secret === undefined) {
     throw new InvalidInput('fresh ids need a secret: the new ids change the body, so it must be re-signed');
   }
@@ -135,10 +149,22 @@ export async function replay(sources: readonly string[], options: ReplayOptions 
   }
 
   let n = 0;
-  async function* numbered(): AsyncGenerator<[number, ReplayItem]> {
+  let notRouted = 0;
+  // Each selected event once per endpoint its type goes to (same n); one that no route takes is a note.
+  async function* numbered(): AsyncGenerator<[number, ReplayItem, URL, number]> {
     const items = options.last !== undefined ? takeLast(selected(), options.last) : selected();
-    for await (const item of items) yield [++n, item];
+    for await (const item of items) {
+      const i = ++n;
+      const urls = route(item.type ?? '');
+      if (urls.length === 0) {
+        notRouted++;
+        note({ source: item.source, line: item.line, message: `${item.type ?? 'an event without a type'} ${item.id ?? ''}: not routed (no route takes its type): not sent`.replace(' :', ':'), kind: 'not_routed' });
+      }
+      for (const u of urls) yield [i, item, u, urls.length];
+    }
   }
+  // A fanned-out event is built and signed once (one fresh id for all its endpoints): kept until its last result.
+  const built = new Map<number, { r: ReturnType<typeof replayRequest>; left: number }>();
 
   const concurrency = options.concurrency ?? 1;
   const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: concurrency, ...(options.insecure ? { insecure: true } : {}) });
@@ -149,23 +175,20 @@ export async function replay(sources: readonly string[], options: ReplayOptions 
     ...(freshId ? { freshId } : {}),
     sign,
   };
-  const ids = new Map<number, string | null>();
   try {
     await deliverAll(
       client,
       numbered(),
-      ([i, item]) => {
-        const r = replayRequest(item, signing);
-        if (freshId) ids.set(i, r.id);
-        return { url, headers: r.headers, body: r.body };
+      ([i, item, url, copies]) => {
+        let b = built.get(i);
+        if (b === undefined) built.set(i, (b = { r: replayRequest(item, signing), left: copies }));
+        return { url, headers: b.r.headers, body: b.r.body };
       },
-      ([i, item], result: DeliveryResult) => {
+      ([i, item, url], result: DeliveryResult) => {
         builder.add(result);
-        let id = item.id;
-        if (freshId) {
-          id = ids.get(i) ?? null;
-          ids.delete(i);
-        }
+        const b = built.get(i);
+        if (b !== undefined && --b.left === 0) built.delete(i);
+        const id = freshId ? (b?.r.id ?? null) : item.id;
         options.onDelivery?.({
           kind: 'delivery',
           n: i,
@@ -173,6 +196,7 @@ export async function replay(sources: readonly string[], options: ReplayOptions 
           line: item.line,
           id,
           type: item.type,
+          url: shown.get(url.href) ?? redactUrl(url),
           status: result.status,
           ok: result.ok,
           attempts: result.attempts,
@@ -198,5 +222,5 @@ export async function replay(sources: readonly string[], options: ReplayOptions 
   } finally {
     await client.close();
   }
-  return { summary: builder.summary(performance.now() - started), interrupted: options.signal?.aborted === true };
+  return { summary: builder.summary(performance.now() - started), interrupted: options.signal?.aborted === true, notRouted };
 }

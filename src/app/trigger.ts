@@ -8,7 +8,8 @@ import { EVENT_TYPES, type EventType } from '../core/event-types.js';
 import { makeId } from '../core/ids.js';
 import { buildSample, type Fixture, type SampleOverrides } from '../core/samples.js';
 import { sign } from '../core/signature.js';
-import { resolveTarget } from '../core/target.js';
+import { redactUrl } from '../core/display.js';
+import { createRouter, parseRoutes } from '../core/routes.js';
 
 // The trigger use case: sample events built from templates (fresh ids and times), signed, and sent with retries.
 // Events are built as they are sent, never all at once, so a count of millions stays flat in memory.
@@ -38,8 +39,12 @@ export interface TriggerRequest {
 }
 
 export interface TriggerOptions extends TriggerEvents {
-  /** Where to send (a URL or a shorthand such as `3000`; default the listener's URL). */
-  to?: string;
+  /**
+   * Where to send (a URL or a shorthand such as `3000`; default the listener's URL), or routes: each `TYPES=URL`
+   * (globs, comma-separated) or a bare URL (every type). An event goes to every endpoint whose route takes its type
+   * (each once); one that none takes is reported through `onNotRouted` and not sent.
+   */
+  to?: string | readonly string[];
   /** Parallel deliveries (default 1: in order). */
   concurrency?: number;
   /** Per-attempt timeout (default 5,000 ms). */
@@ -53,8 +58,10 @@ export interface TriggerOptions extends TriggerEvents {
   signal?: AbortSignal;
   /** Called once the first event is built, before anything is sent. */
   onStart?: () => void;
-  /** Called as each delivery ends (after its retries). */
-  onDelivery?: (request: TriggerRequest, result: DeliveryResult) => void;
+  /** Called as each delivery ends (after its retries); `url` is the endpoint, as printed (a password as `***`). */
+  onDelivery?: (request: TriggerRequest, result: DeliveryResult, url: string) => void;
+  /** Called for an event that no route takes (it is not sent). */
+  onNotRouted?: (request: TriggerRequest) => void;
 }
 
 export interface TriggerOutcome {
@@ -66,13 +73,15 @@ export interface TriggerOutcome {
   failed: number;
   /** The signal stopped it before every delivery was made. */
   interrupted: boolean;
+  /** Events no route took (not sent; not counted in `total`). */
+  notRouted: number;
 }
 
 /**
  * The requests `trigger` would send, built lazily. The first is built before this returns, so a template that
  * cannot be built fails here (InvalidInput), before anything is sent. `total` is how many it yields.
  */
-export async function triggerRequests(events: TriggerEvents): Promise<{ total: number; requests: Iterable<TriggerRequest> }> {
+export async function triggerRequests(events: TriggerEvents): Promise<{ total: number; requests: Iterable<TriggerRequest>; types: string[] }> {
   const types = events.types ?? [];
   let templates: Array<[string, Fixture]>;
   if (events.fixture !== undefined) {
@@ -113,27 +122,48 @@ export async function triggerRequests(events: TriggerEvents): Promise<{ total: n
     if (!first.done) yield first.value;
     yield* pending;
   }
-  return { total: templates.length * count * copies, requests: { [Symbol.iterator]: requests } };
+  return { total: templates.length * count * copies, requests: { [Symbol.iterator]: requests }, types: templates.map(([t]) => t) };
 }
 
 /** Builds, signs and sends sample events; reports each delivery through `onDelivery`. Never prints, never throws for a failed delivery. */
 export async function trigger(options: TriggerOptions): Promise<TriggerOutcome> {
-  const url = resolveTarget(options.to ?? DEFAULT_TARGET);
-  const { total, requests } = await triggerRequests(options);
+  const routes = parseRoutes(options.to === undefined ? [DEFAULT_TARGET] : typeof options.to === 'string' ? [options.to] : options.to);
+  const route = createRouter(routes);
+  const { total: events, requests, types } = await triggerRequests(options);
+  // Deliveries planned: each template's events times the endpoints its type goes to.
+  const total = types.reduce((n, t) => n + route(t).length * (events / types.length), 0);
   options.onStart?.();
   const concurrency = options.concurrency ?? 1;
   const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: concurrency, ...(options.insecure ? { insecure: true } : {}) });
   let sent = 0;
   let failed = 0;
+  let notRouted = 0;
+  const shown = new Map<string, string>();
+  const shownUrl = (u: URL): string => {
+    let s = shown.get(u.href);
+    if (s === undefined) shown.set(u.href, (s = redactUrl(u)));
+    return s;
+  };
+  // Each event once per endpoint it goes to, in order; an event no route takes is reported, not sent.
+  function* deliveries(): Generator<[TriggerRequest, URL]> {
+    for (const r of requests) {
+      const urls = route(r.type);
+      if (urls.length === 0) {
+        notRouted++;
+        options.onNotRouted?.(r);
+      }
+      for (const u of urls) yield [r, u];
+    }
+  }
   try {
     await deliverAll(
       client,
-      requests,
-      (r) => ({ url, headers: r.headers, body: r.body }),
-      (r, result) => {
+      deliveries(),
+      ([r, url]) => ({ url, headers: r.headers, body: r.body }),
+      ([r, url], result) => {
         sent++;
         if (!result.ok) failed++;
-        options.onDelivery?.(r, result);
+        options.onDelivery?.(r, result, shownUrl(url));
       },
       {
         concurrency,
@@ -145,5 +175,7 @@ export async function trigger(options: TriggerOptions): Promise<TriggerOutcome> 
   } finally {
     await client.close();
   }
-  return { total, sent, failed, interrupted: options.signal?.aborted === true && sent < total };
+  const interrupted = options.signal?.aborted === true && sent < total;
+  // Without an interruption every delivery was made (a --set type=… can route an event elsewhere than its template).
+  return { total: interrupted ? total : sent, sent, failed, interrupted, notRouted };
 }

@@ -3,7 +3,7 @@ import type { ForwardResult } from '../adapters/forwarder.js';
 import { cell, escapeControls, jsonSafe, shellArg } from '../core/display.js';
 import { eventInfo } from '../core/event-types.js';
 import { refusalCause } from '../core/response.js';
-import type { ListenEvent, ListenSummary } from '../app/listen.js';
+import type { ListenEvent, ListenSummary, NotRouted } from '../app/listen.js';
 import { DEFAULT_CAPTURE_LOG } from '../core/defaults.js';
 import { kindColor } from './render.js';
 
@@ -214,6 +214,8 @@ export interface ForwardView {
   width?: number;
   /** The --max-attempts given, for "attempt 2 of 5". */
   maxAttempts?: number;
+  /** Several endpoints (routes): each line names its endpoint instead of "app". */
+  endpoints?: boolean;
 }
 
 /** Why the app said no, and what to do, for a status that is not retried. */
@@ -241,7 +243,7 @@ function refusalHint(status: number | null, view: ForwardView): string {
 export function forwardLine(r: ForwardResult, c: ChalkInstance, view: ForwardView = { signed: true, save: null, forwardTo: r.url }): string {
   const width = view.width ?? 160;
   const event = `${r.type === null ? '' : `${cell(r.type, 40)} `}${r.id === null ? `#${r.seq}` : cell(r.id, 100)}`;
-  const who = `${INDENT}${c.dim('↳')} ${event} ${c.dim('→')} app`;
+  const who = `${INDENT}${c.dim('↳')} ${event} ${c.dim('→')} ${view.endpoints === true ? cell(r.url, 100) : 'app'}`;
   const latency = c.dim(`${r.latency_ms} ms`);
   if (r.outcome === 'delivered') return `${who} ${c.green(String(r.status))} ${latency}`;
   const what = r.status === null ? c.red(cell(r.error ?? 'error', 60)) : c.red(String(r.status));
@@ -256,7 +258,7 @@ export function forwardLine(r: ForwardResult, c: ChalkInstance, view: ForwardVie
     const replay =
       view.save === null
         ? c.red('not saved (--no-save): it is lost')
-        : `replay it: onepush replay${view.save === DEFAULT_CAPTURE_LOG ? '' : ` ${shellArg(view.save)}`} ${r.id === null ? '--last 1' : `--id ${shellArg(r.id)}`} --to ${shellArg(view.forwardTo)}`;
+        : `replay it: onepush replay${view.save === DEFAULT_CAPTURE_LOG ? '' : ` ${shellArg(view.save)}`} ${r.id === null ? '--last 1' : `--id ${shellArg(r.id)}`} --to ${shellArg(view.endpoints === true ? r.url : view.forwardTo)}`;
     tail = `${c.red(`given up after ${r.attempt} attempt${r.attempt === 1 ? '' : 's'}`)}, set aside · ${replay}`;
   } else {
     const hint = refusalHint(r.status, view);
@@ -282,6 +284,12 @@ function duration(ms: number): string {
   return m < 60 ? `${m} min ${s % 60} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+/** The line under an accepted event that no --forward-to route takes. */
+export function notRoutedLine(n: NotRouted, c: ChalkInstance): string {
+  const event = `${n.type === null ? '' : `${cell(n.type, 40)} `}${n.id === null ? `#${n.seq}` : cell(n.id, 100)}`;
+  return `${INDENT}${c.dim('↳')} ${event} ${c.yellow('not routed')} ${c.dim('(no --forward-to route takes this type)')}`;
+}
+
 /** The summary printed at exit; `forwardTo` null when not forwarding. */
 export function summaryLines(s: ListenSummary, forwardTo: string | null, c: ChalkInstance): string[] {
   const counts = [
@@ -292,7 +300,22 @@ export function summaryLines(s: ListenSummary, forwardTo: string | null, c: Chal
     `${s.duplicates} duplicate${s.duplicates === 1 ? '' : 's'}`,
   ];
   const lines = [`${c.bold('Stopped')} after ${duration(s.duration_ms)}: ${counts.join(' · ')}`];
-  if (forwardTo !== null) {
+  if (forwardTo !== null && s.endpoints !== undefined) {
+    // Routes: the counts of each endpoint, and what no route took.
+    const file = s.save === null || s.save === DEFAULT_CAPTURE_LOG ? '' : ` ${shellArg(s.save)}`;
+    for (const e of s.endpoints) {
+      lines.push(`  → ${cell(e.url)} · forwarded ${e.forwarded} · failed ${e.forward_failed}${e.given_up_ids.length > 0 ? ` (${e.given_up_ids.length} given up)` : ''} · queued ${e.queued}`);
+      const ids = e.queued_ids.filter((id) => !id.startsWith('#'));
+      if (e.queued > 0 && s.save !== null && ids.length > 0) {
+        lines.push(`    replay them: onepush replay${file} ${ids.slice(0, 5).map((id) => `--id ${shellArg(id)}`).join(' ')}${ids.length > 5 ? ' …' : ''} --to ${shellArg(e.url)}`);
+      }
+    }
+    if ((s.not_routed ?? 0) > 0) lines.push(`  ${c.yellow(`${s.not_routed} not routed`)} (no --forward-to route took their type)`);
+    if (s.queued > 0) {
+      const where = s.save === null ? c.red(`not saved (--no-save): ${s.queued === 1 ? 'it is' : 'they are'} lost`) : `saved in ${cell(s.save)}`;
+      lines.push(`  ${c.yellow(`${s.queued} forward${s.queued === 1 ? '' : 's'} still queued`)}, ${where}`);
+    }
+  } else if (forwardTo !== null) {
     lines.push(`  Forwarded ${s.forwarded} · failed ${s.forward_failed}${s.given_up_ids.length > 0 ? ` (${s.given_up_ids.length} given up)` : ''} · queued ${s.queued}`);
     if (s.queued > 0) {
       const where = s.save === null ? c.red(`not saved (--no-save): ${s.queued === 1 ? 'it is' : 'they are'} lost`) : `saved in ${cell(s.save)}`;

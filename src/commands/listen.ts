@@ -4,11 +4,11 @@ import { redactUrl, toJsonLine } from '../core/display.js';
 import { isOnepushError, UsageError } from '../core/errors.js';
 import { closestType, EVENT_TYPES, globList, globMatch, globMatcher } from '../core/event-types.js';
 import { parseSize } from '../core/receiver.js';
-import { resolveTarget } from '../core/target.js';
-import { isLoopback, startListener, type ForwardResult, type ListenEvent, type Listener } from '../app/listen.js';
+import { parseRoutes, routeEndpoints } from '../core/routes.js';
+import { isLoopback, startListener, type ForwardResult, type ListenEvent, type Listener, type NotRouted } from '../app/listen.js';
 import type { Context } from './context.js';
 import { startEventOutput, type EventOutput } from './listen-output.js';
-import { bannerLines, forwardLine, responseLines, summaryLines, type ForwardView } from './listen-render.js';
+import { bannerLines, forwardLine, notRoutedLine, responseLines, summaryLines, type ForwardView } from './listen-render.js';
 import { DEFAULT_CAPTURE_LOG, DEFAULT_PORT } from '../core/defaults.js';
 import type { ListenFlags } from '../cli.js';
 
@@ -93,6 +93,11 @@ function pairForwards(output: EventOutput, renderForward: (r: ForwardResult) => 
       for (const line of renderForward(r)) output.line(line);
       if (r.seq === awaiting) release();
     },
+    /** An event no route took: its line goes right under it (it comes before any later event's). */
+    notRouted(n: NotRouted, line: string): void {
+      output.line(line);
+      if (n.seq === awaiting) release();
+    },
     flush: release,
   };
 }
@@ -111,7 +116,10 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   const maxBody = parseSize(opts.maxBody);
   if (maxBody === undefined) throw new UsageError(`--max-body must be a size in bytes, or with kb/mb (got ${JSON.stringify(opts.maxBody)})`, 'e.g. --max-body 512kb');
   if (maxBody > MAX_BODY_LIMIT) throw new UsageError(`--max-body is at most 10mb (got ${opts.maxBody})`, 'OnePush events are a few KB; 10 MB keeps every capture readable by replay and verify');
-  const forwardTo = opts.forwardTo === undefined ? null : resolveTarget(opts.forwardTo);
+  // Each --forward-to is a route (TYPES=URL, or a URL for every type): checked here, so a bad one is exit 2 at once.
+  const routes = opts.forwardTo === undefined || opts.forwardTo.length === 0 ? null : parseRoutes(opts.forwardTo);
+  const forwardTo = routes === null ? null : (routes[0] as (typeof routes)[number]).url;
+  const severalEndpoints = routes !== null && routeEndpoints(routes).length > 1;
   const show = opts.events === undefined ? () => true : globMatcher(opts.events);
   const save = opts.save === false ? null : opts.save;
   const json = opts.json === true;
@@ -139,6 +147,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
     forwardTo: shownForward,
     width: out.width,
     ...(opts.maxAttempts === undefined ? {} : { maxAttempts: opts.maxAttempts }),
+    ...(severalEndpoints ? { endpoints: true } : {}),
   };
   const paired = pairForwards(
     output,
@@ -154,7 +163,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
       port,
       secret,
       save,
-      forwardTo,
+      forwardTo: routes === null ? null : routes.length === 1 && routes[0]?.types === null ? forwardTo : (opts.forwardTo as string[]),
       maxBody,
       userAgent: `onepush-cli/${ctx.version}`,
       ...(opts.forwardTimeout === undefined ? {} : { forwardTimeoutMs: opts.forwardTimeout }),
@@ -169,6 +178,9 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
       },
       onForward: (r) => {
         if (r.type === null || show(r.type)) paired.forward(r);
+      },
+      onNotRouted: (n) => {
+        if (n.type === null || show(n.type)) paired.notRouted(n, json ? toJsonLine(n) : notRoutedLine(n, out.c));
       },
     });
   } catch (e) {

@@ -4,6 +4,7 @@ import { replay, ReplayStopped, type ReplayDelivery } from '../app/replay.js';
 import { DELIVERY_TIMEOUT_MS } from '../core/defaults.js';
 import { isOnepushError, UsageError } from '../core/errors.js';
 import { parseSince } from '../core/replay-select.js';
+import { parseRoutes, routeEndpoints } from '../core/routes.js';
 import { summaryLine, type Summary } from '../core/report.js';
 import type { Context } from './context.js';
 import { cell } from '../core/display.js';
@@ -57,6 +58,9 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
     if (opts.json) out.json(s);
     else out.err(`${s.failed > 0 ? out.ec.red('replay:') : out.ec.green('replay:')} ${summaryLine(s)}`);
   };
+  // Each --to is a route (TYPES=URL, or a URL for every type): checked first, so a bad one is exit 2 at once.
+  const routes = opts.to === undefined || opts.to.length === 0 ? null : parseRoutes(opts.to);
+  const several = routes !== null && routeEndpoints(routes).length > 1;
   const line = (d: ReplayDelivery): string => {
     const status = d.status === null ? c.red('failed') : d.ok ? c.green(String(d.status)) : c.red(String(d.status));
     const tries = d.attempts > 1 ? c.dim(` (${d.attempts} attempts)`) : '';
@@ -68,7 +72,9 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
     const cols = out.isTTY
       ? `${c.dim(`#${d.n}`)} ${type.padEnd(18)}  ${id}  ${status}${' '.repeat(Math.max(0, 6 - statusText.length))}  ${`${Math.round(d.latency_ms)}`.padStart(4)} ms`
       : `${c.dim(`#${d.n}`)} ${type}  ${id}  ${status}  ${Math.round(d.latency_ms)} ms`;
-    return `${cols}${tries}${tail ? `  ${d.ok ? c.dim(tail) : tail}` : ''}`;
+    // Several endpoints: each line names its own.
+    const where = several ? `  ${c.dim('→')} ${cell(d.url, 100)}` : '';
+    return `${cols}${where}${tries}${tail ? `  ${d.ok ? c.dim(tail) : tail}` : ''}`;
   };
   // The words of bad options are the command's: the use case knows no flags.
   if (opts.freshId && secret === undefined) {
@@ -83,7 +89,7 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
     }
   }
   try {
-    const { summary, interrupted } = await replay(sources, {
+    const { summary, interrupted, notRouted } = await replay(sources, {
       ...(opts.to !== undefined ? { to: opts.to } : {}),
       ...(secret !== undefined ? { secret } : {}),
       keepSignature: opts.keepSignature === true,
@@ -108,7 +114,7 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
         }
       },
       onDelivery: (d) => emit(opts.json ? JSON.stringify(d) : line(d)),
-      onNote: (n) => out.warn(`${n.source}${n.line > 0 ? `:${n.line}` : ''}: ${n.message}${n.kind === 'bad' ? ' (skipped: --skip-bad)' : ''}`),
+      onNote: (n) => out.warn(`${n.source}${n.line > 0 ? `:${n.line}` : ''}: ${n.message}${n.kind === 'bad' ? ' (skipped: --skip-bad)' : ''}`.replace('no route takes', 'no --to route takes')),
       onProgress: spinner
         ? ({ sent, failed }) => {
             const now = performance.now();
@@ -126,7 +132,7 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
     }
     // Nothing to do (an empty source, a selection that matched nothing) is exit 1 in every command, as grep's.
     if (summary.sent === 0) {
-      out.err('replay: nothing to replay: no event matched the selection');
+      out.err(notRouted > 0 ? `replay: nothing sent: no --to route takes the ${notRouted} selected event${notRouted === 1 ? '' : 's'}` : 'replay: nothing to replay: no event matched the selection');
       return 1;
     }
     return summary.failed > 0 ? 1 : 0;

@@ -11,7 +11,7 @@ import { jsonProblem, parseJson } from '../core/json.js';
 import { closestType, EVENT_TYPES, isEventType, type EventType } from '../core/event-types.js';
 import { parseSetValue } from '../core/paths.js';
 import type { SampleOverrides } from '../core/samples.js';
-import { resolveTarget } from '../core/target.js';
+import { createRouter, parseRoutes, routeEndpoints } from '../core/routes.js';
 import type { Context } from './context.js';
 import { jsonOf } from '../core/response.js';
 import type { TriggerFlags } from '../cli.js';
@@ -62,7 +62,11 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
   tuneForDelivery();
   const { out } = ctx;
   const c = out.c;
-  const url = resolveTarget(opts.to ?? DEFAULT_TARGET);
+  // Each --to is a route (TYPES=URL, or a URL for every type): checked first, so a bad one is exit 2 at once.
+  const toSpecs = opts.to === undefined || opts.to.length === 0 ? [DEFAULT_TARGET] : opts.to;
+  const routes = parseRoutes(toSpecs);
+  const route = createRouter(routes);
+  const several = routeEndpoints(routes).length > 1;
   const secret = resolveSecret(opts.secret, ctx.env, ctx.cwd);
 
   // Which templates: --fixture (its own type, or each named type), else the shipped ones.
@@ -82,13 +86,17 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
     ...(secret !== undefined ? { secret } : {}),
   };
   const userAgent = `onepush-cli/${ctx.version}`;
-  const shownUrl = redactUrl(url);
+  const notRouted = (e: TriggerRequest): void => out.warn(`${e.type} ${e.id}: not routed (no --to route takes ${e.type}): not sent`);
 
   if (opts.print) {
     // Built here, before anything is printed: a template that cannot be built fails first.
     const { requests } = await triggerRequests(events);
     let i = 0;
     for (const e of requests) {
+      const urls = route(e.type);
+      if (urls.length === 0) notRouted(e);
+      for (const url of urls) {
+      const shownUrl = redactUrl(url);
       const headers: Record<string, string> = { host: url.host, ...e.headers, 'user-agent': userAgent, 'content-length': String(Buffer.byteLength(e.body)) };
       // The URL's credentials go as Basic auth; the request shows that they do, never what they are.
       if (url.username !== '' || url.password !== '') headers.authorization = 'Basic *** (from the URL)';
@@ -102,13 +110,14 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
       for (const [k, v] of Object.entries(headers)) out.out(`${k}: ${v}`);
       out.out('');
       out.out(e.body);
+      }
     }
     if (secret === undefined) out.warn(`no secret: the request is unsigned (pass --secret or set ${SECRET_ENV})`);
     return 0;
   }
 
   const signal = ctx.shutdownSignal();
-  const print = (e: TriggerRequest, r: DeliveryResult): void => {
+  const print = (e: TriggerRequest, r: DeliveryResult, shownUrl: string): void => {
     if (opts.json) {
       out.json({
         kind: 'delivery',
@@ -136,11 +145,13 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
     const cols = pad
       ? `${cell(e.type, 60).padEnd(18)}  ${cell(e.id, 100)}  ${status}${' '.repeat(Math.max(0, 6 - statusText.length))}  ${`${Math.round(r.latencyMs)}`.padStart(4)} ms`
       : `${cell(e.type, 60)}  ${cell(e.id, 100)}  ${status}  ${Math.round(r.latencyMs)} ms`;
-    out.out(`${cols}${tries}${tail ? `  ${r.ok ? c.dim(tail) : tail}` : ''}`);
+    // Several endpoints: each line names its own.
+    const where = several ? `  ${c.dim('→')} ${cell(shownUrl, 100)}` : '';
+    out.out(`${cols}${where}${tries}${tail ? `  ${r.ok ? c.dim(tail) : tail}` : ''}`);
   };
   const outcome = await trigger({
     ...events,
-    to: url.href,
+    to: toSpecs,
     concurrency: opts.concurrency ?? 1,
     timeoutMs: opts.timeout ?? DELIVERY_TIMEOUT_MS,
     retries: opts.retries ?? 0,
@@ -151,6 +162,7 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
       if (secret === undefined) out.warn(`no secret: sending unsigned events (pass --secret or set ${SECRET_ENV})`);
     },
     onDelivery: print,
+    onNotRouted: notRouted,
   });
   if (outcome.interrupted) {
     out.err(`trigger: interrupted (Ctrl-C) after ${outcome.sent} of ${outcome.total} deliveries`);
