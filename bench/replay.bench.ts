@@ -7,7 +7,7 @@
 // - Memory: replaying 200,000 captures; peak RSS from /proc/<pid>/status VmHWM. Goal < 100 MiB.
 // - Start-up: `onepush trigger email.sent` (build, sign, send one event to the sink), cold, vs `node -e 0`,
 //   median of 11 paired runs.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeCapture } from '../src/core/capture.js';
 import { sign } from '../src/core/signature.js';
-import { peakRss } from './peak-rss.js';
+import { peakRss, timed } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin/onepush.js');
@@ -84,13 +84,6 @@ async function worker() {
 Promise.all(Array.from({ length: Number(conc) }, worker)).then(() => { process.stdout.write(String(ok)); return agent.close(); });
 `;
 
-function timed(args: string[]): { ms: number; stdout: string } {
-  const t = performance.now();
-  const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
-  const ms = performance.now() - t;
-  if (r.status !== 0) throw new Error(`${args.slice(0, 3).join(' ')} exited ${r.status}: ${r.stderr.toString().slice(0, 500)}`);
-  return { ms, stdout: r.stdout.toString() };
-}
 
 
 const sink = spawn(process.execPath, ['-e', SINK], { stdio: ['ignore', 'pipe', 'inherit'] });

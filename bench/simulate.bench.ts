@@ -6,13 +6,13 @@
 //   saved (--save): the same requests, bodies and headers. Whole processes, alternating, median of 5. Goal ≥ 0.9x.
 // - Memory: a campaign of ~1,000,000 events (400,000 recipients, --speed max); peak RSS from /proc/<pid>/status
 //   VmHWM. Goal < 120 MiB. BENCH_SIMULATE_BIG=<recipients> changes its size.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { peakRss } from './peak-rss.js';
+import { peakRss, timed } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin/onepush.js');
@@ -30,13 +30,6 @@ s.keepAliveTimeout = 30000;
 s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));
 `;
 
-function timed(args: string[]): { ms: number; stdout: string } {
-  const t = performance.now();
-  const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
-  const ms = performance.now() - t;
-  if (r.status !== 0) throw new Error(`${args.slice(0, 3).join(' ')} exited ${r.status}: ${r.stderr.toString().slice(0, 500)}`);
-  return { ms, stdout: r.stdout.toString() };
-}
 
 
 const sink = spawn(process.execPath, ['-e', SINK], { stdio: ['ignore', 'pipe', 'inherit'] });

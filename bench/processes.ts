@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 
@@ -23,4 +23,13 @@ export async function peakRss(args: string[]): Promise<{ mib: number; ms: number
   clearInterval(poll);
   if (code !== 0) throw new Error(`${args.slice(0, 2).join(' ')} exited ${code}: ${err.slice(-500)}`);
   return { mib: hwm / 1024, ms: performance.now() - t, stdout: out };
+}
+
+/** Runs `node <args>` to its end and times it (wall clock); throws on a non-zero exit. */
+export function timed(args: string[]): { ms: number; stdout: string } {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`${args.slice(0, 3).join(' ')} exited ${r.status}: ${r.stderr.toString().slice(0, 500)}`);
+  return { ms, stdout: r.stdout.toString() };
 }
