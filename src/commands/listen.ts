@@ -9,7 +9,9 @@ import { isLoopback, startListener, type ForwardResult, type ListenEvent, type L
 import type { Context } from './context.js';
 import { startEventOutput, type EventOutput } from './listen-output.js';
 import { bannerLines, forwardLine, notRoutedLine, responseLines, summaryLines, type ForwardView } from './listen-render.js';
-import { DEFAULT_CAPTURE_LOG, DEFAULT_PORT } from '../core/defaults.js';
+import { DEFAULT_CAPTURE_LOG } from '../core/defaults.js';
+import { loadProjectConfig } from '../adapters/config.js';
+import { portSetting, routesSetting, saveSetting } from './settings.js';
 import type { ListenFlags } from '../cli.js';
 
 /** The options as commander parses them: typed from the flags themselves (src/cli.ts), so they cannot drift. */
@@ -25,19 +27,6 @@ function eventsWarnings(events: string): string[] {
     });
 }
 
-
-/**
- * --port, else ONEPUSH_PORT, else 4242. Read from the command's own environment (ctx.env), not through commander's
- * Option.env(), which reads process.env: an in-process run (the tests, the library's users) hands its own.
- */
-function portFrom(opts: ListenOptions, env: NodeJS.ProcessEnv): number {
-  if (opts.port !== undefined) return opts.port;
-  const fromEnv = env.ONEPUSH_PORT;
-  if (fromEnv === undefined || fromEnv.trim() === '') return DEFAULT_PORT;
-  const n = Number(fromEnv);
-  if (!/^\s*\d+\s*$/.test(fromEnv) || n > 65535) throw new UsageError(`ONEPUSH_PORT must be a port number from 0 to 65535 (got ${JSON.stringify(fromEnv)})`);
-  return n;
-}
 
 /** The largest --max-body: every capture line of such a body stays within replay's and verify's line limit. */
 const MAX_BODY_LIMIT = 10 * 1024 * 1024;
@@ -112,16 +101,19 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   const { out } = ctx;
   const found = findSecret(opts.secret, ctx.env, ctx.cwd);
   const secret = found?.secret;
-  const port = portFrom(opts, ctx.env);
+  // Flags, else the environment (ONEPUSH_PORT), else onepush.config.json, else the defaults.
+  const config = await loadProjectConfig(ctx.cwd);
+  const port = portSetting(opts.port, ctx.env, config).value;
   const maxBody = parseSize(opts.maxBody);
   if (maxBody === undefined) throw new UsageError(`--max-body must be a size in bytes, or with kb/mb (got ${JSON.stringify(opts.maxBody)})`, 'e.g. --max-body 512kb');
   if (maxBody > MAX_BODY_LIMIT) throw new UsageError(`--max-body is at most 10mb (got ${opts.maxBody})`, 'OnePush events are a few KB; 10 MB keeps every capture readable by replay and verify');
   // Each --forward-to is a route (TYPES=URL, or a URL for every type): checked here, so a bad one is exit 2 at once.
-  const routes = opts.forwardTo === undefined || opts.forwardTo.length === 0 ? null : parseRoutes(opts.forwardTo);
+  const forwardSpecs = routesSetting(opts.forwardTo, '--forward-to', config, null).value;
+  const routes = forwardSpecs === null ? null : parseRoutes(forwardSpecs);
   const forwardTo = routes === null ? null : (routes[0] as (typeof routes)[number]).url;
   const severalEndpoints = routes !== null && routeEndpoints(routes).length > 1;
   const show = opts.events === undefined ? () => true : globMatcher(opts.events);
-  const save = opts.save === false ? null : opts.save;
+  const save = saveSetting(opts.save, config).value;
   const json = opts.json === true;
   const verbose = opts.verbose === true;
   if (opts.events !== undefined) for (const w of eventsWarnings(opts.events)) out.warn(w);
@@ -163,7 +155,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
       port,
       secret,
       save,
-      forwardTo: routes === null ? null : routes.length === 1 && routes[0]?.types === null ? forwardTo : (opts.forwardTo as string[]),
+      forwardTo: routes === null ? null : routes.length === 1 && routes[0]?.types === null ? forwardTo : forwardSpecs,
       maxBody,
       userAgent: `onepush-cli/${ctx.version}`,
       ...(opts.forwardTimeout === undefined ? {} : { forwardTimeoutMs: opts.forwardTimeout }),

@@ -7,6 +7,8 @@ import { parseSince } from '../core/replay-select.js';
 import { parseRoutes, routeEndpoints } from '../core/routes.js';
 import { summaryLine, type Summary } from '../core/report.js';
 import type { Context } from './context.js';
+import { loadProjectConfig } from '../adapters/config.js';
+import { routesSetting } from './settings.js';
 import { cell } from '../core/display.js';
 import type { ReplayFlags } from '../cli.js';
 
@@ -22,6 +24,10 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
   const { out } = ctx;
   const c = out.c;
   const secret = resolveSecret(opts.secret, ctx.env, ctx.cwd);
+  // --to, else onepush.config.json's endpoints (else the use case's default); no source: the config's save, if set.
+  const config = await loadProjectConfig(ctx.cwd);
+  const to = routesSetting(opts.to, '--to', config, null).value;
+  const given = sources.length === 0 && config?.save !== undefined ? [config.save] : sources;
   const signal = ctx.shutdownSignal();
   signal.addEventListener('abort', () => out.err('replay: stopping — deliveries in flight finish first (Ctrl-C again to quit now)'), { once: true });
   // Progress on stderr when it is a terminal and stdout is not (results go to a file or a pipe): on a terminal the
@@ -59,7 +65,7 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
     else out.err(`${s.failed > 0 ? out.ec.red('replay:') : out.ec.green('replay:')} ${summaryLine(s)}`);
   };
   // Each --to is a route (TYPES=URL, or a URL for every type): checked first, so a bad one is exit 2 at once.
-  const routes = opts.to === undefined || opts.to.length === 0 ? null : parseRoutes(opts.to);
+  const routes = to === null ? null : parseRoutes(to);
   const several = routes !== null && routeEndpoints(routes).length > 1;
   const line = (d: ReplayDelivery): string => {
     const status = d.status === null ? c.red('failed') : d.ok ? c.green(String(d.status)) : c.red(String(d.status));
@@ -89,8 +95,8 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
     }
   }
   try {
-    const { summary, interrupted, notRouted } = await replay(sources, {
-      ...(opts.to !== undefined ? { to: opts.to } : {}),
+    const { summary, interrupted, notRouted } = await replay(given, {
+      ...(to !== null ? { to } : {}),
       ...(secret !== undefined ? { secret } : {}),
       keepSignature: opts.keepSignature === true,
       freshId: opts.freshId === true,

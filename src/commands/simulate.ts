@@ -10,6 +10,8 @@ import { UsageError } from '../core/errors.js';
 import { parseMix, parseSchedule, parseShare, type Scenario } from '../core/scenario.js';
 import type { SimulateFlags } from '../cli.js';
 import type { Context } from './context.js';
+import { loadProjectConfig } from '../adapters/config.js';
+import { routesSetting } from './settings.js';
 
 function share(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -56,6 +58,7 @@ export async function run(opts: SimulateFlags, ctx: Context): Promise<number> {
   const duplicates = share('--duplicates', opts.duplicates) ?? scenario.duplicates;
   const reorder = share('--reorder', opts.reorder) ?? scenario.reorder;
   const secret = resolveSecret(opts.secret, ctx.env, ctx.cwd);
+  const targets = routesSetting(opts.to, '--to', await loadProjectConfig(ctx.cwd), [DEFAULT_TARGET]).value;
   const seed = opts.seed ?? scenario.seed;
   const recipients = opts.recipients ?? scenario.recipients ?? 1000;
   tuneForDelivery();
@@ -71,7 +74,8 @@ export async function run(opts: SimulateFlags, ctx: Context): Promise<number> {
   const progressText = (p: SimulateProgress): string =>
     `${(p.elapsed_ms / 1000).toFixed(1)} s · campaign +${campaignTime(p.campaign_ms)} · ${n(p.events)} events · ${n(p.ok)} ok · ${n(p.failed)} failed · ${n(p.retrying)} retrying · ${n(p.lost)} lost · ${n(p.rate)} req/s`;
   const report: SimulateReport = await simulate({
-    to: opts.to && opts.to.length > 0 ? opts.to : [DEFAULT_TARGET],
+    // --to, else onepush.config.json's endpoints, else the listener's URL.
+    to: targets,
     recipients,
     ...(seed === undefined ? {} : { seed }),
     mix,

@@ -13,6 +13,8 @@ import { parseSetValue } from '../core/paths.js';
 import type { SampleOverrides } from '../core/samples.js';
 import { createRouter, parseRoutes, routeEndpoints } from '../core/routes.js';
 import type { Context } from './context.js';
+import { loadProjectConfig } from '../adapters/config.js';
+import { routesSetting } from './settings.js';
 import { jsonOf } from '../core/response.js';
 import type { TriggerFlags } from '../cli.js';
 
@@ -63,7 +65,8 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
   const { out } = ctx;
   const c = out.c;
   // Each --to is a route (TYPES=URL, or a URL for every type): checked first, so a bad one is exit 2 at once.
-  const toSpecs = opts.to === undefined || opts.to.length === 0 ? [DEFAULT_TARGET] : opts.to;
+  // --to, else onepush.config.json's endpoints, else the listener's URL.
+  const toSpecs = routesSetting(opts.to, '--to', await loadProjectConfig(ctx.cwd), [DEFAULT_TARGET]).value;
   const routes = parseRoutes(toSpecs);
   const route = createRouter(routes);
   const several = routeEndpoints(routes).length > 1;
