@@ -28,14 +28,14 @@ const examples = (lines: string[]): string => `\nExamples:\n${lines.map((l) => `
 function listenCommand() {
   return new Command('listen')
     .description('run a local receiver: verify, print, save and forward every event')
-    .option('-p, --port <port>', 'port to listen on (default: 4242, or env ONEPUSH_PORT; 0 = any free port)', intArg('--port', 0, 65535))
+    .option('-p, --port <port>', 'port to listen on (else env ONEPUSH_PORT, else onepush.config.json, else 4242; 0 = any free port)', intArg('--port', 0, 65535))
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--secret <secret>', 'webhook secret (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
-    .option('-f, --forward-to <route>', 'forward each accepted event to your app (URL or shorthand: 3000, :3000, localhost:3000), or TYPES=URL (globs, comma-separated) for those types only; repeatable: each endpoint has its own queue', collect)
+    .option('-f, --forward-to <route>', 'forward each accepted event to your app (URL or shorthand: 3000, :3000, localhost:3000), or TYPES=URL (globs, comma-separated) for those types only; repeatable: each endpoint has its own queue (default: onepush.config.json\'s endpoints)', collect)
     .option('--forward-timeout <ms>', 'how long the app may take to answer a forwarded event (default: 5000; longer lets you step through a handler in a debugger)', intArg('--forward-timeout', 1, MAX_TIMER_MS))
     .option('--max-attempts <n>', 'attempts of one event before it is set aside and the queue moves on (default: no limit)', intArg('--max-attempts', 1, 1_000_000))
     .option('--insecure', 'trust any TLS certificate of the --forward-to app (a self-signed local https app)')
-    .option('--save <file>', 'capture log', '.onepush/events.ndjson')
+    .option('--save <file>', 'capture log (else onepush.config.json\'s save, else .onepush/events.ndjson)')
     .option('--no-save', 'do not save captures')
     .option('--max-body <size>', 'largest body accepted (bytes, or 512kb, 1mb)', '1mb')
     .option('--events <globs>', 'show only matching types, e.g. email.bounced,email.c*')
@@ -61,7 +61,7 @@ function triggerCommand() {
     .description('send correctly signed sample events of any type')
     .argument('[types...]', 'event types (email.bounced, bounced, …) or "all"')
     .option('--all', 'send every type')
-    .option('-t, --to <route>', 'target URL or shorthand (localhost, :3000, 3000, host:port), or TYPES=URL (globs, comma-separated) for those types only; repeatable (default: http://localhost:4242/webhooks/onepush)', collect)
+    .option('-t, --to <route>', 'target URL or shorthand (localhost, :3000, 3000, host:port), or TYPES=URL (globs, comma-separated) for those types only; repeatable (default: onepush.config.json\'s endpoints, else http://localhost:4242/webhooks/onepush)', collect)
     .option('--secret <secret>', 'webhook secret (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
     .option('--set <path=value>', 'set a field (value parsed as JSON when valid), repeatable', collect)
     .option('--unset <path>', 'remove a field, repeatable', collect)
@@ -93,8 +93,8 @@ export type TriggerFlags = ReturnType<ReturnType<typeof triggerCommand>['opts']>
 function replayCommand() {
   return new Command('replay')
     .description('re-send captured events to any URL, byte for byte or re-signed')
-    .argument('[source...]', 'capture files, directories, listen --json output, event JSON, or - (default: .onepush/events.ndjson)')
-    .option('-t, --to <route>', 'target URL or shorthand, or TYPES=URL (globs, comma-separated) for those types only; repeatable (default: http://localhost:4242/webhooks/onepush)', collect)
+    .argument('[source...]', 'capture files, directories, listen --json output, event JSON, or - (default: onepush.config.json\'s save, else .onepush/events.ndjson)')
+    .option('-t, --to <route>', 'target URL or shorthand, or TYPES=URL (globs, comma-separated) for those types only; repeatable (default: onepush.config.json\'s endpoints, else http://localhost:4242/webhooks/onepush)', collect)
     .option('--secret <secret>', 're-sign with this secret (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
     .option('--keep-signature', 'send the captured headers unchanged')
     .option('--fresh-id', 'give each event a new id (needs a secret)')
@@ -127,7 +127,7 @@ export type ReplayFlags = ReturnType<ReturnType<typeof replayCommand>['opts']>;
 function simulateCommand() {
   return new Command('simulate')
     .description('deliver a seeded campaign of realistic traffic (every email\'s lifecycle) to your endpoint, as a provider would')
-    .option('-t, --to <route>', 'target URL or shorthand, or TYPES=URL (globs, comma-separated); repeatable (default: the listener\'s URL)', collect)
+    .option('-t, --to <route>', 'target URL or shorthand, or TYPES=URL (globs, comma-separated); repeatable (default: onepush.config.json\'s endpoints, else the listener\'s URL)', collect)
     .option('-n, --recipients <n>', 'one email per recipient (default: 1000)', intArg('--recipients', 1, 100_000_000))
     .option('--seed <n>', 'same seed, same events, ids, times and order (default: random, printed)', intArg('--seed', 0, 4294967295))
     .option('--speed <n>', 'campaign seconds per second, or "max" (default: 3600, an hour a second)')
@@ -246,9 +246,30 @@ function eventsCommand() {
 /** The options of `onepush events`, as commander parses them. */
 export type EventsFlags = ReturnType<ReturnType<typeof eventsCommand>['opts']>;
 
+/** `onepush config`: its arguments, options and help. */
+function configCommand() {
+  return new Command('config')
+    .description('print the effective settings (port, host, save, forward routes, targets, secret) and where each comes from')
+    .option('-p, --port <port>', 'as listen --port', intArg('--port', 0, 65535))
+    .option('--host <host>', 'as listen --host')
+    .option('--save <file>', 'as listen --save')
+    .option('--no-save', 'as listen --no-save')
+    .option('-t, --to <route>', 'as trigger --to and listen --forward-to; repeatable', collect)
+    .option('--secret <secret>', 'webhook secret (else env ONEPUSH_WEBHOOK_SECRET, else .env); shown masked')
+    .option('--json', 'print one JSON object')
+    .addHelpText('after', examples([
+      'onepush config',
+      'onepush config --json | jq .port',
+      'onepush config --port 5000 --to :3000',
+    ]) + '\nPrecedence: a flag, then the environment (ONEPUSH_PORT, ONEPUSH_WEBHOOK_SECRET), then onepush.config.json in\nthe current folder (.env for the secret), then the default. The secret never goes in onepush.config.json.\n');
+}
+
+/** The options of `onepush config`, as commander parses them. */
+export type ConfigFlags = ReturnType<ReturnType<typeof configCommand>['opts']>;
+
 type Run = (ctx: Context) => Promise<number | void>;
 
-const COMMANDS = ['listen', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'secret', 'events'] as const;
+const COMMANDS = ['listen', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'secret', 'events', 'config'] as const;
 
 /**
  * The program, with only the command being run when the arguments name one (its parse, help and errors are the
@@ -289,6 +310,7 @@ function buildProgram(setRun: (run: Run) => void, words: readonly string[]): Com
   if (want('check')) add(checkCommand()).action((url, opts) => setRun(async (ctx) => (await import('./commands/check.js')).run(url, opts, ctx)));
   if (want('secret')) add(secretCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/secret.js')).run(opts, ctx)));
   if (want('events')) add(eventsCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/events.js')).run(opts, ctx)));
+  if (want('config')) add(configCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/config.js')).run(opts, ctx)));
 
   return program;
 }
