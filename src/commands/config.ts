@@ -48,7 +48,7 @@ export async function run(opts: ConfigOptions, ctx: Context): Promise<number> {
     return 0;
   }
   const c = out.c;
-  const origin = (s: { from: string; source: string }): string => c.dim(`(${s.from === 'default' || s.from === 'none' ? s.from : `${s.from}: ${s.source}`})`);
+  const origin = (s: { from: string; source: string }): string => c.dim(`(${s.from === 'default' || s.from === 'none' || s.from === '.env' ? s.from : `${s.from}: ${s.source}`})`);
   out.out(`config file  ${config === undefined ? `none (no ${CONFIG_FILE} in this folder)` : config.path}`);
   out.out(`port         ${port.value}  ${origin(port)}`);
   out.out(`host         ${host.value}  ${origin(host)}`);

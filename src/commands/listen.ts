@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { CaptureLogError } from '../adapters/capture-store.js';
 import { findSecret, maskSecret, SECRET_ENV } from '../adapters/secret.js';
 import { redactUrl, toJsonLine } from '../core/display.js';
@@ -113,7 +114,9 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   const forwardTo = routes === null ? null : (routes[0] as (typeof routes)[number]).url;
   const severalEndpoints = routes !== null && routeEndpoints(routes).length > 1;
   const show = opts.events === undefined ? () => true : globMatcher(opts.events);
-  const save = saveSetting(opts.save, config).value;
+  // A save path from the config file is relative to the project folder (the file's own).
+  const saveFrom = saveSetting(opts.save, config);
+  const save = saveFrom.from === 'config file' && saveFrom.value !== null ? resolve(ctx.cwd, saveFrom.value) : saveFrom.value;
   const json = opts.json === true;
   const verbose = opts.verbose === true;
   if (opts.events !== undefined) for (const w of eventsWarnings(opts.events)) out.warn(w);
