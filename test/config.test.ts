@@ -98,6 +98,15 @@ describe('onepush.config.json: trigger, replay and listen use its endpoints', ()
     assert.deepEqual((jsonLines(shown)[0] as { port: unknown }).port, { value: 0, from: 'env', source: 'ONEPUSH_PORT' });
   });
 
+  test('listen creates the default .onepush/ folder when the file names the default save path', async () => {
+    const dir = project({ port: 0, save: '.onepush/events.ndjson' });
+    const cli = startCli(['listen', '--json'], { cwd: dir });
+    const ready = JSON.parse(await cli.waitForLine((l) => l.includes('"kind":"ready"'))) as { save: string };
+    await cli.stop();
+    assert.equal(ready.save, join(dir, '.onepush/events.ndjson'));
+    assert.ok(existsSync(join(dir, '.onepush')));
+  });
+
   test('replay takes the file\'s save as its source and its endpoints as targets', async () => {
     const target = await app();
     const dir = project({ endpoints: [{ url: target.url }], save: 'log.ndjson' });

@@ -164,7 +164,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
       ...(opts.forwardTimeout === undefined ? {} : { forwardTimeoutMs: opts.forwardTimeout }),
       ...(opts.maxAttempts === undefined ? {} : { maxAttempts: opts.maxAttempts }),
       ...(opts.insecure ? { insecure: true } : {}),
-      createSaveFolder: save === DEFAULT_CAPTURE_LOG,
+      createSaveFolder: saveFrom.value === DEFAULT_CAPTURE_LOG,
       onWarning: (m) => out.warn(m),
       onError: (e) => out.warn(e.message),
       checkSchemas: false,
