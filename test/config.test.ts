@@ -55,6 +55,18 @@ describe('onepush.config.json: trigger, replay and listen use its endpoints', ()
     assert.deepEqual(types(all).sort(), ['email.bounced', 'email.delivered']);
   });
 
+  test('endpoints from the file that leave this machine are warned about (a cloned repository\'s file); loopback ones and flags are not', async () => {
+    const dir = project({ endpoints: [{ url: 'http://203.0.113.7/hook', types: ['email.b*'] }, { url: 'https://hooks.example.test/x' }, { url: 'http://127.0.0.1:3000/y' }] });
+    const printed = await runCli(['trigger', 'email.sent', '--print', '--secret', SECRET], { cwd: dir });
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.match(printed.stderr, /^warning: onepush\.config\.json sends events to 203\.0\.113\.7, hooks\.example\.test, which are not this machine \(pass --to to choose the target yourself\)$/m);
+    const flagged = await runCli(['trigger', 'email.sent', '--print', '--to', 'http://203.0.113.7/hook', '--secret', SECRET], { cwd: dir });
+    assert.doesNotMatch(flagged.stderr, /not this machine/);
+    const local = project({ endpoints: [{ url: 'http://localhost:3000/y' }, { url: 'http://[::1]:3000/z' }] });
+    const quiet = await runCli(['trigger', 'email.sent', '--print', '--secret', SECRET], { cwd: local });
+    assert.doesNotMatch(quiet.stderr, /not this machine/);
+  });
+
   test('a --to flag wins over the file', async () => {
     const [inFile, flagged] = [await app(), await app()];
     const dir = project({ endpoints: [{ url: inFile.url }] });

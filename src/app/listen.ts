@@ -14,6 +14,9 @@ import type { SchemaIssue } from '../core/schemas.js';
 import { DEFAULT_PATH, DEFAULT_PORT } from '../core/defaults.js';
 import type { RetryPolicy } from '../core/retry.js';
 import { createRouter, parseRoute, parseRoutes, routeEndpoints, type Route } from '../core/routes.js';
+import { isLoopback } from '../core/target.js';
+
+export { isLoopback };
 
 // `onepush listen` as a library function: the receiver, the capture log and the forwarding queue,
 // wired together. The CLI command only prints what this reports.
@@ -222,12 +225,6 @@ export function listenEvent(
     headers: head.headers,
     payloadText: c.payloadText,
   };
-}
-
-/** True for 127.0.0.0/8, ::1 and localhost. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
 }
 
 function urlHost(host: string): string {

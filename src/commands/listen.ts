@@ -12,7 +12,7 @@ import { startEventOutput, type EventOutput } from './listen-output.js';
 import { bannerLines, forwardLine, notRoutedLine, responseLines, summaryLines, type ForwardView } from './listen-render.js';
 import { DEFAULT_CAPTURE_LOG } from '../core/defaults.js';
 import { loadProjectConfig } from '../adapters/config.js';
-import { portSetting, routesSetting, saveSetting } from './settings.js';
+import { portSetting, remoteConfigWarning, routesSetting, saveSetting } from './settings.js';
 import type { ListenFlags } from '../cli.js';
 
 /** The options as commander parses them: typed from the flags themselves (src/cli.ts), so they cannot drift. */
@@ -109,7 +109,10 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
   if (maxBody === undefined) throw new UsageError(`--max-body must be a size in bytes, or with kb/mb (got ${JSON.stringify(opts.maxBody)})`, 'e.g. --max-body 512kb');
   if (maxBody > MAX_BODY_LIMIT) throw new UsageError(`--max-body is at most 10mb (got ${opts.maxBody})`, 'OnePush events are a few KB; 10 MB keeps every capture readable by replay and verify');
   // Each --forward-to is a route (TYPES=URL, or a URL for every type): checked here, so a bad one is exit 2 at once.
-  const forwardSpecs = routesSetting(opts.forwardTo, '--forward-to', config, null).value;
+  const forwardSetting = routesSetting(opts.forwardTo, '--forward-to', config, null);
+  const remote = remoteConfigWarning(forwardSetting, '--forward-to');
+  if (remote !== undefined) ctx.out.warn(remote);
+  const forwardSpecs = forwardSetting.value;
   const routes = forwardSpecs === null ? null : parseRoutes(forwardSpecs);
   const forwardTo = routes === null ? null : (routes[0] as (typeof routes)[number]).url;
   const severalEndpoints = routes !== null && routeEndpoints(routes).length > 1;

@@ -8,7 +8,7 @@ import { parseRoutes, routeEndpoints } from '../core/routes.js';
 import { summaryLine, type Summary } from '../core/report.js';
 import type { Context } from './context.js';
 import { loadProjectConfig } from '../adapters/config.js';
-import { routesSetting } from './settings.js';
+import { remoteConfigWarning, routesSetting } from './settings.js';
 import { cell } from '../core/display.js';
 import type { ReplayFlags } from '../cli.js';
 
@@ -26,7 +26,10 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
   const secret = resolveSecret(opts.secret, ctx.env, ctx.cwd);
   // --to, else onepush.config.json's endpoints (else the use case's default); no source: the config's save, if set.
   const config = await loadProjectConfig(ctx.cwd);
-  const to = routesSetting(opts.to, '--to', config, null).value;
+  const toSetting = routesSetting(opts.to, '--to', config, null);
+  const remote = remoteConfigWarning(toSetting, '--to');
+  if (remote !== undefined) ctx.out.warn(remote);
+  const to = toSetting.value;
   const given = sources.length === 0 && config?.save !== undefined ? [config.save] : sources;
   const signal = ctx.shutdownSignal();
   signal.addEventListener('abort', () => out.err('replay: stopping — deliveries in flight finish first (Ctrl-C again to quit now)'), { once: true });

@@ -1,6 +1,9 @@
 import { UsageError } from '../core/errors.js';
 import { DEFAULT_CAPTURE_LOG, DEFAULT_PORT } from '../core/defaults.js';
 import { CONFIG_FILE, type ProjectConfig } from '../adapters/config.js';
+import { cell } from '../core/display.js';
+import { parseRoutes } from '../core/routes.js';
+import { isLoopback } from '../core/target.js';
 
 // Where each setting comes from, in one place: a flag, else the environment (ONEPUSH_PORT), else the project's
 // onepush.config.json, else the default. Used by listen, trigger, replay, simulate and `onepush config`.
@@ -40,4 +43,20 @@ export function routesSetting<T extends string[] | null>(flag: string[] | undefi
   if (flag !== undefined && flag.length > 0) return { value: flag, from: 'flag', source: flagName };
   if (config?.endpoints !== undefined) return { value: config.endpoints, from: 'config file', source: CONFIG_FILE };
   return { value: fallback, from: 'default', source: 'default' };
+}
+
+/**
+ * The warning for routes that came from the project's config file and leave this machine: a cloned repository's
+ * onepush.config.json could send every event elsewhere. Flags are the user's own choice and are not warned about.
+ */
+export function remoteConfigWarning(setting: Setting<string[] | null>, flagName: string): string | undefined {
+  if (setting.from !== 'config file' || setting.value === null) return undefined;
+  let hosts: string[];
+  try {
+    hosts = [...new Set(parseRoutes(setting.value).map((r) => r.url.hostname).filter((h) => !isLoopback(h)))];
+  } catch {
+    return undefined; // a bad route is reported by the command itself
+  }
+  if (hosts.length === 0) return undefined;
+  return `${CONFIG_FILE} sends events to ${hosts.map((h) => cell(h, 100)).join(', ')}, which ${hosts.length === 1 ? 'is' : 'are'} not this machine (pass ${flagName} to choose the target yourself)`;
 }

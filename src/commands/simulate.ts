@@ -11,7 +11,7 @@ import { parseMix, parseSchedule, parseShare, type Scenario } from '../core/scen
 import type { SimulateFlags } from '../cli.js';
 import type { Context } from './context.js';
 import { loadProjectConfig } from '../adapters/config.js';
-import { routesSetting } from './settings.js';
+import { remoteConfigWarning, routesSetting } from './settings.js';
 
 function share(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -58,7 +58,10 @@ export async function run(opts: SimulateFlags, ctx: Context): Promise<number> {
   const duplicates = share('--duplicates', opts.duplicates) ?? scenario.duplicates;
   const reorder = share('--reorder', opts.reorder) ?? scenario.reorder;
   const secret = resolveSecret(opts.secret, ctx.env, ctx.cwd);
-  const targets = routesSetting(opts.to, '--to', await loadProjectConfig(ctx.cwd), [DEFAULT_TARGET]).value;
+  const targetSetting = routesSetting(opts.to, '--to', await loadProjectConfig(ctx.cwd), [DEFAULT_TARGET]);
+  const remote = remoteConfigWarning(targetSetting, '--to');
+  if (remote !== undefined) ctx.out.warn(remote);
+  const targets = targetSetting.value;
   const seed = opts.seed ?? scenario.seed;
   const recipients = opts.recipients ?? scenario.recipients ?? 1000;
   tuneForDelivery();

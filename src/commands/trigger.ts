@@ -14,7 +14,7 @@ import type { SampleOverrides } from '../core/samples.js';
 import { createRouter, parseRoutes, routeEndpoints } from '../core/routes.js';
 import type { Context } from './context.js';
 import { loadProjectConfig } from '../adapters/config.js';
-import { routesSetting } from './settings.js';
+import { remoteConfigWarning, routesSetting } from './settings.js';
 import { jsonOf } from '../core/response.js';
 import type { TriggerFlags } from '../cli.js';
 
@@ -66,7 +66,10 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
   const c = out.c;
   // Each --to is a route (TYPES=URL, or a URL for every type): checked first, so a bad one is exit 2 at once.
   // --to, else onepush.config.json's endpoints, else the listener's URL.
-  const toSpecs = routesSetting(opts.to, '--to', await loadProjectConfig(ctx.cwd), [DEFAULT_TARGET]).value;
+  const toSetting = routesSetting(opts.to, '--to', await loadProjectConfig(ctx.cwd), [DEFAULT_TARGET]);
+  const remote = remoteConfigWarning(toSetting, '--to');
+  if (remote !== undefined) ctx.out.warn(remote);
+  const toSpecs = toSetting.value;
   const routes = parseRoutes(toSpecs);
   const route = createRouter(routes);
   const several = routeEndpoints(routes).length > 1;

@@ -1,5 +1,6 @@
 import { redactUrlText } from './display.js';
 import { DEFAULT_PATH, DEFAULT_PORT } from './defaults.js';
+import { isIP } from 'node:net';
 import { InvalidInput } from './errors.js';
 
 // Where to send: a URL, or a shorthand for a local port.
@@ -45,4 +46,10 @@ export function resolveTarget(given: string): URL {
   } catch {
     throw new InvalidInput(`not a valid target: ${input}`, hint);
   }
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
 }
