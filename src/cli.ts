@@ -202,7 +202,7 @@ export type VerifyFlags = ReturnType<ReturnType<typeof verifyCommand>['opts']>;
 function checkCommand() {
   return new Command('check')
     .description('run a conformance suite of real signed deliveries against your endpoint')
-    .argument('<url>', 'your endpoint (URL or shorthand)')
+    .argument('<routes...>', 'your endpoint (URL or shorthand), or routes TYPES=URL: one suite per endpoint, with its types')
     .option('--secret <secret>', 'webhook secret (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
     .option('--only <cases>', 'run only these cases (comma-separated names, numbers or ranges: 2-4,duplicate)')
     .option('--skip <cases>', 'skip these cases (same forms)')
@@ -217,7 +217,8 @@ function checkCommand() {
       'onepush check :3000 --only unsigned,wrong-signature,tampered',
       'onepush check localhost:3000 --skip latency --json | jq .summary',
       'onepush check https://localhost:3443/webhooks/onepush --insecure --only valid-events',
-    ]) + '\nCases: 1 valid-events, 2 unsigned, 3 wrong-signature, 4 tampered, 5 duplicate, 6 unknown-type, 7 out-of-order,\n8 latency, 9 large-payload, 10 non-compact. Without a secret, 2–4 and 10 are skipped.\nExit codes: 0 nothing failed (warnings allowed; --strict: none), 1 a case failed, 2 could not run or reach the URL.\n');
+      "onepush check 'email.bounced,email.complained=:3000/webhooks/bounces' :3000",
+    ]) + '\nCases: 1 valid-events, 2 unsigned, 3 wrong-signature, 4 tampered, 5 duplicate, 6 unknown-type, 7 out-of-order,\n8 latency, 9 large-payload, 10 non-compact. Without a secret, 2–4 and 10 are skipped.\nWith routes (TYPES=URL, several URLs), each endpoint is checked with the types it receives (one suite each).\nExit codes: 0 nothing failed (warnings allowed; --strict: none), 1 a case failed, 2 could not run or reach the URL.\n');
 }
 
 /** The options of `onepush check`, as commander parses them. */
@@ -307,7 +308,7 @@ function buildProgram(setRun: (run: Run) => void, words: readonly string[]): Com
   if (want('simulate')) add(simulateCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/simulate.js')).run(opts, ctx)));
   if (want('sign')) add(signCommand()).action((file, opts) => setRun(async (ctx) => (await import('./commands/sign.js')).run(file, opts, ctx)));
   if (want('verify')) add(verifyCommand()).action((files, opts) => setRun(async (ctx) => (await import('./commands/verify.js')).run(files, opts, ctx)));
-  if (want('check')) add(checkCommand()).action((url, opts) => setRun(async (ctx) => (await import('./commands/check.js')).run(url, opts, ctx)));
+  if (want('check')) add(checkCommand()).action((routes, opts) => setRun(async (ctx) => (await import('./commands/check.js')).run(routes, opts, ctx)));
   if (want('secret')) add(secretCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/secret.js')).run(opts, ctx)));
   if (want('events')) add(eventsCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/events.js')).run(opts, ctx)));
   if (want('config')) add(configCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/config.js')).run(opts, ctx)));

@@ -39,7 +39,7 @@ export {
 export { CaptureLogError } from './adapters/capture-store.js';
 export { replay, ReplayStopped, type ReplayOptions, type ReplayOutcome, type ReplayDelivery, type ReplayNote } from './app/replay.js';
 export { trigger, triggerRequests, type TriggerOptions, type TriggerEvents, type TriggerRequest, type TriggerOutcome } from './app/trigger.js';
-export { check, checkCases, type CheckOptions, type CheckOutcome, type CaseReport, type RequestReport } from './app/check.js';
+export { check, checkCases, checkRoutes, type CheckOptions, type CheckOutcome, type CheckRoutesOptions, type CheckRoutesOutcome, type EndpointOutcome, type CaseReport, type RequestReport } from './app/check.js';
 export { CaseSelectionError, type CaseName, type Result as CheckResult } from './core/check-cases.js';
 export { verifyBody, verifyCaptureLog, NotACaptureLog, type VerifyOptions, type VerifyResult } from './app/verify.js';
 export { type Summary } from './core/report.js';

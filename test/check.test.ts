@@ -428,7 +428,7 @@ describe('onepush check', { concurrency: 3 }, () => {
     }
     const none = await runCli(['check']);
     assert.equal(none.code, 2);
-    assert.match(none.stderr, /missing required argument 'url'/);
+    assert.match(none.stderr, /missing required argument 'routes'/);
     assert.equal(app.received.length, 0);
   });
 

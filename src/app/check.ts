@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { loadFixtures } from '../adapters/fixtures.js';
 import { createHttpClient } from '../adapters/http-client.js';
-import { budgetWords, CHECK_CASES, formatMs, judgeLatency, selectCases, type Answer, type CaseName, type CheckCase, type JudgeContext, type Result, type Verdict } from '../core/check-cases.js';
+import { budgetWords, CHECK_CASES, formatMs, judgeLatency, selectCases, UNKNOWN_TYPE, whyNotFor, type Answer, type CaseName, type CheckCase, type JudgeContext, type Result, type Verdict } from '../core/check-cases.js';
 import type { PlanInput } from '../core/check-plan.js';
+import { EVENT_TYPES, type EventType } from '../core/event-types.js';
+import { parseRoutes, routeEndpoints, routeEvent } from '../core/routes.js';
 import { CHECK_TIMEOUT_MS, LATENCY_BUDGET_MS } from '../core/defaults.js';
 import { redactUrl } from '../core/display.js';
 import { OnepushError } from '../core/errors.js';
@@ -73,6 +75,41 @@ export interface CheckOutcome {
   durationMs: number;
 }
 
+export type CheckSummary = CheckOutcome['summary'];
+
+/** `checkRoutes`: the options of `check`, with routes in place of one URL. */
+export interface CheckRoutesOptions extends Omit<CheckOptions, 'url' | 'onCaseStart' | 'onCase' | 'onTimeout'> {
+  /** `TYPES=URL` (names or globs) or a bare URL/shorthand (every type), as for `trigger --to`. */
+  routes: readonly string[];
+  /** Called before an endpoint's suite starts. */
+  onEndpoint?: (endpoint: { url: string; types: readonly EventType[]; takesUnknown: boolean }) => void | Promise<void>;
+  onCaseStart?: (c: CheckCase, url: string) => void | Promise<void>;
+  onCase?: (report: CaseReport, url: string) => void;
+  onTimeout?: (c: CheckCase, label: string, timeoutMs: number, url: string) => void;
+}
+
+/** One endpoint's suite in `checkRoutes`. */
+export interface EndpointOutcome {
+  /** The URL checked, without credentials. */
+  url: string;
+  /** The known types its routes take (what case 1 sends it). */
+  types: EventType[];
+  /** Its routes also take a type OnePush has not added yet (case 6 runs only then). */
+  takesUnknown: boolean;
+  cases: CaseReport[];
+  summary: CheckSummary;
+}
+
+export interface CheckRoutesOutcome {
+  /** One per distinct endpoint, in the order first named. */
+  endpoints: EndpointOutcome[];
+  /** Totals over every endpoint. */
+  summary: CheckSummary;
+  interrupted: boolean;
+  startedAt: Date;
+  durationMs: number;
+}
+
 export const SKIP_MESSAGE = 'skipped: needs the webhook secret';
 
 // Network errors that mean nothing answered at all, as opposed to an app that took the connection and then was
@@ -85,11 +122,63 @@ const REACHED = new Set(['TIMEOUT', 'ECONNRESET', 'UND_ERR_CLOSED', 'UND_ERR_DES
  */
 export async function check(options: CheckOptions): Promise<CheckOutcome> {
   const url = resolveTarget(options.url);
-  const { secret, signal } = options;
   const selected = selectCases(options.only, options.skip);
+  const fixtures = await loadFixtures();
+  return runSuite(url, {}, selected, fixtures, options);
+}
+
+/**
+ * Runs the conformance cases once per endpoint of `routes`, each with the event types its routes take: case 1 sends
+ * only those, a case that sends a fixed type sends one of them instead when the endpoint does not take it, and a
+ * case that cannot apply is skipped (`reason: not-routed`): case 6 unless a route to it takes a new type (a bare URL
+ * or a matching glob), case 7 without both email.opened and email.delivered. Throws as `check` does.
+ */
+export async function checkRoutes(options: CheckRoutesOptions): Promise<CheckRoutesOutcome> {
+  const routes = parseRoutes(options.routes);
+  const selected = selectCases(options.only, options.skip);
+  const fixtures = await loadFixtures();
+  const startedAt = new Date();
+  const endpoints: EndpointOutcome[] = [];
+  let interrupted = false;
+  for (const url of routeEndpoints(routes)) {
+    if (options.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
+    const types = EVENT_TYPES.filter((t) => routeEvent(routes, t).some((u) => u.href === url.href));
+    const takesUnknown = routeEvent(routes, UNKNOWN_TYPE).some((u) => u.href === url.href);
+    const shown = redactUrl(url);
+    await options.onEndpoint?.({ url: shown, types, takesUnknown });
+    const { onCaseStart, onCase, onTimeout, onEndpoint: _, routes: __, ...common } = options;
+    const outcome = await runSuite(url, { types, takesUnknown }, selected, fixtures, {
+      ...common,
+      url: url.href,
+      ...(onCaseStart ? { onCaseStart: (k: CheckCase) => onCaseStart(k, shown) } : {}),
+      ...(onCase ? { onCase: (r: CaseReport) => onCase(r, shown) } : {}),
+      ...(onTimeout ? { onTimeout: (k: CheckCase, label: string, ms: number) => onTimeout(k, label, ms, shown) } : {}),
+    });
+    endpoints.push({ url: outcome.url, types, takesUnknown, cases: outcome.cases, summary: outcome.summary });
+    if (outcome.interrupted) interrupted = true;
+  }
+  const summary = summarise(endpoints.flatMap((e) => e.cases));
+  return { endpoints, summary, interrupted, startedAt, durationMs: Date.now() - startedAt.getTime() };
+}
+
+function summarise(cases: readonly CaseReport[]): CheckSummary {
+  const count = (r: Result): number => cases.filter((x) => x.result === r).length;
+  return { passed: count('pass'), failed: count('fail'), warned: count('warn'), skipped: count('skip'), blocked: count('blocked') };
+}
+
+async function runSuite(
+  url: URL,
+  routed: Pick<PlanInput, 'types' | 'takesUnknown'>,
+  selected: readonly CheckCase[],
+  fixtures: PlanInput['fixtures'],
+  options: CheckOptions,
+): Promise<CheckOutcome> {
+  const { secret, signal } = options;
   const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS;
   const budgetMs = options.budgetMs ?? LATENCY_BUDGET_MS;
-  const fixtures = await loadFixtures();
   const judgeCtx: JudgeContext = { signed: secret !== undefined, timeoutMs, budgetMs };
   const startedAt = new Date();
   const reports = new Map<number, CaseReport>();
@@ -98,7 +187,7 @@ export async function check(options: CheckOptions): Promise<CheckOutcome> {
   /** Why case 1's failure leaves the cases after it proving nothing; undefined while it has not failed. */
   let blocked: string | undefined;
   const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', ...(options.insecure ? { insecure: true } : {}) });
-  const planInput = (): PlanInput => ({ fixtures, secret, now: new Date(), newId: (prefix) => makeId(prefix, Date.now(), randomBytes(10)), sent });
+  const planInput = (): PlanInput => ({ fixtures, secret, now: new Date(), newId: (prefix) => makeId(prefix, Date.now(), randomBytes(10)), sent, ...routed });
   const finish = (report: CaseReport): void => {
     reports.set(report.number, report);
     options.onCase?.(report);
@@ -107,6 +196,11 @@ export async function check(options: CheckOptions): Promise<CheckOutcome> {
   try {
     for (const k of selected) {
       if (signal?.aborted) break;
+      const notFor = whyNotFor(k, routed);
+      if (notFor !== undefined) {
+        finish(toReport(k, { result: 'skip', message: notFor }, { reason: 'not-routed' }, 0));
+        continue;
+      }
       if (k.needsSecret && secret === undefined) {
         finish(toReport(k, { result: 'skip', message: SKIP_MESSAGE }, { reason: 'no-secret' }, 0));
         continue;
@@ -156,11 +250,10 @@ export async function check(options: CheckOptions): Promise<CheckOutcome> {
 
   const interrupted = signal?.aborted === true;
   const cases = selected.map((k) => reports.get(k.number) ?? toReport(k, { result: 'skip', message: 'not run: interrupted' }, { reason: 'interrupted' }, 0));
-  const count = (r: Result): number => cases.filter((x) => x.result === r).length;
   return {
     url: redactUrl(url),
     cases,
-    summary: { passed: count('pass'), failed: count('fail'), warned: count('warn'), skipped: count('skip'), blocked: count('blocked') },
+    summary: summarise(cases),
     interrupted,
     startedAt,
     durationMs: Date.now() - startedAt.getTime(),

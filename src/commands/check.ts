@@ -2,13 +2,14 @@ import { dirname, resolve } from 'node:path';
 import { errnoWords, writeOwnFile } from '../adapters/files.js';
 import { maskSecret, resolveSecret, SECRET_ENV } from '../adapters/secret.js';
 import type { Spinner } from '../adapters/terminal.js';
-import { check, type CaseReport, type CheckOutcome, type RequestReport } from '../app/check.js';
+import { check, checkRoutes, type CaseReport, type CheckOutcome, type CheckRoutesOutcome, type CheckSummary, type RequestReport } from '../app/check.js';
 import { CaseSelectionError, exitCodeOf, selectCases, type CheckCase } from '../core/check-cases.js';
 import { CHECK_TIMEOUT_MS } from '../core/defaults.js';
 import { cell, redactUrl } from '../core/display.js';
 import { OnepushError, UsageError } from '../core/errors.js';
-import { junitXml, type JUnitCase } from '../core/junit.js';
-import { resolveTarget } from '../core/target.js';
+import { EVENT_TYPES } from '../core/event-types.js';
+import { junitXml, junitXmlSuites, type JUnitCase } from '../core/junit.js';
+import { parseRoutes, routeEndpoints, type Route } from '../core/routes.js';
 import type { Context } from './context.js';
 import type { CheckFlags } from '../cli.js';
 
@@ -21,18 +22,152 @@ const NAME_WIDTH = 15;
 /** Where a case's message starts: mark, number, name. */
 const MESSAGE_COLUMN = 1 + 1 + 2 + 2 + NAME_WIDTH + 2;
 
-/** `onepush check <url>`: the conformance suite of real signed deliveries against the user's endpoint. */
-export async function run(target: string, opts: CheckOptions, ctx: Context): Promise<number> {
-  const url = resolveTarget(target);
-  const secret = resolveSecret(opts.secret, ctx.env, ctx.cwd);
-  let selected: CheckCase[];
+/**
+ * `onepush check <routes...>`: the conformance suite of real signed deliveries against the user's endpoint, or, with
+ * routes (`TYPES=URL`, several URLs), once per endpoint with the types it receives.
+ */
+export async function run(targets: readonly string[], opts: CheckOptions, ctx: Context): Promise<number> {
+  const routes = parseRoutes(targets);
+  // Routes that amount to one URL taking every type are today's `check <url>`, output and all.
+  if (routeEndpoints(routes).length === 1 && routes.some((r) => r.types === null)) return runOne((routes[0] as Route).url, opts, ctx);
+  return runRoutes(routes, opts, ctx);
+}
+
+/** The selected cases, a bad selection in the flags' words. */
+function selectedCases(opts: CheckOptions): CheckCase[] {
   try {
-    selected = selectCases(opts.only, opts.skip);
+    return selectCases(opts.only, opts.skip);
   } catch (e) {
     if (!(e instanceof CaseSelectionError)) throw e;
     const flag = e.list === null ? '--only and --skip' : `--${e.list}`;
     throw new UsageError(e.ref === undefined ? (e.list === null ? `${flag} leave no case to run` : `${flag} needs at least one case`) : `unknown case "${e.ref}" in ${flag}`, e.hint);
   }
+}
+
+/** `signed with secret wh…` or why not, the count of cases and the timeout: the line under the header. */
+function howLine(secret: string | undefined, selected: readonly CheckCase[], timeoutMs: number, perEndpoint: boolean): string {
+  const skipped = selected.filter((k) => k.needsSecret).map((k) => k.number);
+  const how =
+    secret !== undefined
+      ? `signed with secret ${maskSecret(secret)}`
+      : `unsigned: no secret (--secret, ${SECRET_ENV} or .env)${skipped.length > 0 ? `, so ${skipped.length === 1 ? 'case' : 'cases'} ${listOf(skipped)} ${skipped.length === 1 ? 'is' : 'are'} skipped` : ''}`;
+  return `${how} · ${selected.length} ${selected.length === 1 ? 'case' : 'cases'}${perEndpoint ? ' per endpoint' : ''} · timeout ${timeoutMs} ms per request`;
+}
+
+/** `3 passed · 1 failed · 0 warnings · 2 skipped`. */
+function summaryWords(summary: CheckSummary): string {
+  const parts = [`${summary.passed} passed`, `${summary.failed} failed`, `${summary.warned} ${summary.warned === 1 ? 'warning' : 'warnings'}`, `${summary.skipped} skipped`];
+  if (summary.blocked > 0) parts.push(`${summary.blocked} blocked by case 1`);
+  return parts.join(' · ');
+}
+
+/** Several endpoints (or one that takes only some types): a suite per endpoint, with the types it receives. */
+async function runRoutes(routes: readonly Route[], opts: CheckOptions, ctx: Context): Promise<number> {
+  const secret = resolveSecret(opts.secret, ctx.env, ctx.cwd);
+  const selected = selectedCases(opts);
+  const timeoutMs = opts.timeout ?? CHECK_TIMEOUT_MS;
+  const strict = opts.strict === true;
+  const junitPath = opts.junit === undefined ? undefined : resolve(ctx.cwd, opts.junit);
+  const { out } = ctx;
+  const c = out.c;
+  const signal = ctx.shutdownSignal();
+  const count = routeEndpoints(routes).length;
+
+  if (!opts.json) {
+    out.out(c.bold(`onepush check ${count === 1 ? '1 endpoint' : `${count} endpoints`}`));
+    out.out(c.dim(howLine(secret, selected, timeoutMs, true)));
+  }
+
+  let spinner: Spinner | undefined;
+  const stopSpinner = (): void => {
+    spinner?.stop();
+    spinner = undefined;
+  };
+  let current: { url: string; reports: CaseReport[] } | undefined;
+  const endpointDone = (): void => {
+    if (current === undefined || opts.json) return;
+    const counts = { passed: 0, failed: 0, warned: 0, skipped: 0, blocked: 0 };
+    for (const r of current.reports) counts[r.result === 'pass' ? 'passed' : r.result === 'fail' ? 'failed' : r.result === 'warn' ? 'warned' : r.result === 'skip' ? 'skipped' : 'blocked']++;
+    out.out(c.dim(`   ${summaryWords(counts)}`));
+  };
+  let outcome: CheckRoutesOutcome;
+  try {
+    outcome = await checkRoutes({
+      routes: routes.map((r) => r.spec),
+      ...(secret !== undefined ? { secret } : {}),
+      ...(opts.only !== undefined ? { only: opts.only } : {}),
+      ...(opts.skip !== undefined ? { skip: opts.skip } : {}),
+      timeoutMs,
+      ...(opts.insecure ? { insecure: true } : {}),
+      userAgent: `onepush-cli/${ctx.version}`,
+      signal,
+      onEndpoint: ({ url, types, takesUnknown }) => {
+        endpointDone();
+        current = { url, reports: [] };
+        if (opts.json) return;
+        out.out('');
+        const every = types.length === EVENT_TYPES.length && takesUnknown;
+        out.out(`${c.bold(url)}  ${c.dim(every ? 'every type' : types.length === 0 ? 'none of the seven types' : types.join(', '))}`);
+      },
+      onCaseStart: async (k) => {
+        spinner = await out.spinner(`${k.number} ${k.name}: ${k.title}…`);
+      },
+      onTimeout: (k, label, ms, url) => {
+        if (!out.errIsTTY) out.err(`check: ${url}: ${k.number} ${k.name}: ${label} got no answer within ${ms} ms`);
+      },
+      onCase: (report, url) => {
+        stopSpinner();
+        wordForCli(report);
+        current?.reports.push(report);
+        if (opts.json) out.err(`check: ${url}: ${report.number} ${report.name}: ${report.result}`);
+        else printCase(ctx, report);
+      },
+    });
+  } finally {
+    stopSpinner();
+  }
+
+  const { endpoints, summary, interrupted } = outcome;
+  for (const e of endpoints) for (const r of e.cases) wordForCli(r);
+  if (interrupted && !opts.json) {
+    const last = endpoints[endpoints.length - 1];
+    for (const r of last?.cases.filter((x) => x.details.reason === 'interrupted') ?? []) printCase(ctx, r);
+  }
+  if (!interrupted) endpointDone();
+  const exit = interrupted ? 130 : exitCodeOf(endpoints.flatMap((e) => e.cases.map((x) => x.result)), strict);
+
+  if (junitPath !== undefined) {
+    const suites = endpoints.map((e) => ({
+      name: `onepush check ${e.url}`,
+      time: e.cases.reduce((sum, r) => sum + r.timeMs, 0) / 1000,
+      properties: { url: e.url, types: e.types.join(','), strict: String(strict) },
+      cases: junitCases(e.cases, strict),
+    }));
+    const stamped = suites.map((s, i) => (i === 0 ? { ...s, timestamp: outcome.startedAt } : s));
+    await writeReport(junitPath, junitXmlSuites('onepush check', stamped, outcome.durationMs / 1000));
+  }
+  if (opts.json) {
+    out.json({
+      endpoints: endpoints.map((e) => ({ url: e.url, types: e.types, cases: e.cases.map(({ timeMs: _, ...r }) => r), summary: e.summary })),
+      summary,
+      exit,
+      ...(interrupted ? { interrupted: true } : {}),
+    });
+  } else {
+    out.out('');
+    const note = interrupted ? ' (interrupted: Ctrl-C)' : strict && summary.warned > 0 && summary.failed === 0 ? ' (--strict: warnings fail)' : '';
+    const failing = endpoints.filter((e) => e.cases.some((r) => r.result === 'fail' || (strict && r.result === 'warn'))).map((e) => e.url);
+    out.out((exit === 0 ? c.green : c.red)(`${endpoints.length === 1 ? '' : `${endpoints.length} endpoints: `}${summaryWords(summary)}${note}`));
+    if (failing.length > 0 && !interrupted) out.out(c.red(`failed: ${failing.join(', ')}`));
+  }
+  if (junitPath !== undefined) out.err(out.ec.dim(`JUnit report written to ${opts.junit}`));
+  return exit;
+}
+
+/** `onepush check <url>`: one endpoint taking every type. */
+async function runOne(url: URL, opts: CheckOptions, ctx: Context): Promise<number> {
+  const secret = resolveSecret(opts.secret, ctx.env, ctx.cwd);
+  const selected = selectedCases(opts);
   const timeoutMs = opts.timeout ?? CHECK_TIMEOUT_MS;
   const strict = opts.strict === true;
   const junitPath = opts.junit === undefined ? undefined : resolve(ctx.cwd, opts.junit);
@@ -42,12 +177,7 @@ export async function run(target: string, opts: CheckOptions, ctx: Context): Pro
 
   if (!opts.json) {
     out.out(c.bold(`onepush check ${redactUrl(url)}`));
-    const skipped = selected.filter((k) => k.needsSecret).map((k) => k.number);
-    const how =
-      secret !== undefined
-        ? `signed with secret ${maskSecret(secret)}`
-        : `unsigned: no secret (--secret, ${SECRET_ENV} or .env)${skipped.length > 0 ? `, so ${skipped.length === 1 ? 'case' : 'cases'} ${listOf(skipped)} ${skipped.length === 1 ? 'is' : 'are'} skipped` : ''}`;
-    out.out(c.dim(`${how} · ${selected.length} ${selected.length === 1 ? 'case' : 'cases'} · timeout ${timeoutMs} ms per request`));
+    out.out(c.dim(howLine(secret, selected, timeoutMs, false)));
     out.out('');
   }
 
@@ -96,10 +226,8 @@ export async function run(target: string, opts: CheckOptions, ctx: Context): Pro
     out.json({ url: outcome.url, cases: cases.map(({ timeMs: _, ...r }) => r), summary, exit, ...(interrupted ? { interrupted: true } : {}) });
   } else {
     out.out('');
-    const parts = [`${summary.passed} passed`, `${summary.failed} failed`, `${summary.warned} ${summary.warned === 1 ? 'warning' : 'warnings'}`, `${summary.skipped} skipped`];
-    if (summary.blocked > 0) parts.push(`${summary.blocked} blocked by case 1`);
     const note = interrupted ? ' (interrupted: Ctrl-C)' : strict && summary.warned > 0 && summary.failed === 0 ? ' (--strict: warnings fail)' : '';
-    out.out((exit === 0 ? c.green : c.red)(`${parts.join(' · ')}${note}`));
+    out.out((exit === 0 ? c.green : c.red)(`${summaryWords(summary)}${note}`));
   }
   if (junitPath !== undefined) out.err(out.ec.dim(`JUnit report written to ${opts.junit}`));
   return exit;
@@ -132,8 +260,9 @@ function printCase(ctx: Context, r: CaseReport): void {
 }
 
 
-async function writeJUnit(file: string, outcome: CheckOutcome, strict: boolean): Promise<void> {
-  const junitCases = outcome.cases.map((r): JUnitCase => {
+/** The JUnit test cases of one suite's reports. */
+function junitCases(reports: readonly CaseReport[], strict: boolean): JUnitCase[] {
+  return reports.map((r): JUnitCase => {
     const jc: JUnitCase = { name: `${r.number} ${r.name}: ${r.title}`, classname: 'onepush.check', time: r.timeMs / 1000 };
     const text = [r.message, ...(r.fix === null ? [] : [`fix: ${r.fix}`]), ...requestLines(r)].join('\n');
     if (r.result === 'fail' || (r.result === 'warn' && strict)) {
@@ -146,7 +275,14 @@ async function writeJUnit(file: string, outcome: CheckOutcome, strict: boolean):
     }
     return jc;
   });
-  const xml = junitXml({ name: 'onepush check', timestamp: outcome.startedAt, time: outcome.durationMs / 1000, properties: { url: outcome.url, strict: String(strict) }, cases: junitCases });
+}
+
+async function writeJUnit(file: string, outcome: CheckOutcome, strict: boolean): Promise<void> {
+  const xml = junitXml({ name: 'onepush check', timestamp: outcome.startedAt, time: outcome.durationMs / 1000, properties: { url: outcome.url, strict: String(strict) }, cases: junitCases(outcome.cases, strict) });
+  await writeReport(file, xml);
+}
+
+async function writeReport(file: string, xml: string): Promise<void> {
   try {
     writeOwnFile(file, xml);
   } catch (e) {

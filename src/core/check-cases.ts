@@ -1,7 +1,6 @@
-import { EVENT_TYPES } from './event-types.js';
 import { InvalidInput } from './errors.js';
 import { LATENCY_BUDGET_MS } from './defaults.js';
-import { LARGE_PAYLOAD_BYTES, largeEvent, needSecret, sample, signed, UNKNOWN_TYPE, unsigned, type PlannedRequest, type PlanInput } from './check-plan.js';
+import { LARGE_PAYLOAD_BYTES, largeEvent, needSecret, sample, signed, typeOf, typesOf, UNKNOWN_TYPE, unsigned, type PlannedRequest, type PlanInput } from './check-plan.js';
 import { refusalCause } from './response.js';
 import { sign } from './signature.js';
 
@@ -41,6 +40,20 @@ export interface CheckCase {
   judge(answers: Answer[], ctx: JudgeContext): Verdict;
   /** Case 1 only: why its failure blocks the cases that need valid events; undefined when it passed. */
   blocks?(answers: Answer[], ctx: JudgeContext): string | undefined;
+  /** Why it cannot apply to the endpoint (the types its routes take); undefined when it applies. See `whyNotFor`. */
+  notFor?(input: Pick<PlanInput, 'types' | 'takesUnknown'>): string | undefined;
+}
+
+/**
+ * Why a case cannot apply to an endpoint, from the types its routes take (undefined: it applies). Every case but 6
+ * needs one of the seven types to send; case 6 needs an endpoint that takes types OnePush has not added yet; case 7
+ * needs email.opened and email.delivered.
+ */
+export function whyNotFor(k: CheckCase, input: Pick<PlanInput, 'types' | 'takesUnknown'>): string | undefined {
+  const own = k.notFor?.(input);
+  if (own !== undefined) return own;
+  if (k.name !== 'unknown-type' && typesOf(input).length === 0) return 'this endpoint receives none of the seven event types';
+  return undefined;
 }
 
 /** A case that sends requests which must be answered 2xx; `refused` words a refusal the case knows better. */
@@ -52,6 +65,7 @@ function accepting(
   passed: (statuses: string) => Verdict,
   refused: (bad: Answer & { status: number }, got: string, ctx: JudgeContext) => Verdict | undefined = () => undefined,
   needsSecret = false,
+  notFor?: CheckCase['notFor'],
 ): CheckCase {
   return {
     number,
@@ -61,6 +75,7 @@ function accepting(
     security: false,
     needsValidEvents: true,
     judgesRun: false,
+    ...(notFor ? { notFor } : {}),
     plan,
     judge(answers, ctx) {
       if (answers.length === 0) throw new TypeError(`no answers to judge for ${name}`);
@@ -99,7 +114,7 @@ export const CHECK_CASES: readonly CheckCase[] = [
     security: false,
     needsValidEvents: false,
     judgesRun: false,
-    plan: (input) => EVENT_TYPES.map((type) => signed(type, JSON.stringify(sample(input, type)), input.secret)),
+    plan: (input) => typesOf(input).map((type) => signed(type, JSON.stringify(sample(input, type)), input.secret)),
     judge: judgeValidEvents,
     blocks: (answers, ctx) => (answers.some(is2xx) || answers.length === 0 ? undefined : blockedBy(answers[0] as Answer, ctx)),
   },
@@ -109,7 +124,7 @@ export const CHECK_CASES: readonly CheckCase[] = [
     'a request without a signature is rejected',
     (input) => {
       needSecret(input, 'unsigned');
-      return [unsigned('unsigned request', JSON.stringify(sample(input, 'email.delivered')))];
+      return [unsigned('unsigned request', JSON.stringify(sample(input, typeOf(input, 'email.delivered'))))];
     },
     (a) => `accepted a request without a signature (${a.status})`,
   ),
@@ -119,8 +134,9 @@ export const CHECK_CASES: readonly CheckCase[] = [
     'a wrong signature is rejected',
     (input) => {
       const key = needSecret(input, 'wrong-signature');
-      const body = JSON.stringify(sample(input, 'email.delivered'));
-      const other = JSON.stringify(sample(input, 'email.delivered'));
+      const type = typeOf(input, 'email.delivered');
+      const body = JSON.stringify(sample(input, type));
+      const other = JSON.stringify(sample(input, type));
       return [
         // Well-formed hex, but made with another key.
         unsigned('wrong signature', body, sign(body, `not-${key}`)),
@@ -136,7 +152,7 @@ export const CHECK_CASES: readonly CheckCase[] = [
     'a body signed for another body is rejected',
     (input) => {
       const key = needSecret(input, 'tampered');
-      const original = sample(input, 'email.delivered');
+      const original = sample(input, typeOf(input, 'email.delivered'));
       const tampered = structuredClone(original);
       tampered.data.to = ['attacker@evil.test'];
       tampered.data.subject = 'Reset your password';
@@ -149,7 +165,7 @@ export const CHECK_CASES: readonly CheckCase[] = [
     'duplicate',
     'the same event delivered twice is answered 2xx both times',
     (input) => {
-      const body = JSON.stringify(sample(input, 'email.delivered'));
+      const body = JSON.stringify(sample(input, typeOf(input, 'email.delivered')));
       return [signed('first delivery', body, input.secret), signed('second delivery', body, input.secret)];
     },
     (statuses) => ({
@@ -174,6 +190,9 @@ export const CHECK_CASES: readonly CheckCase[] = [
     },
     (statuses) => ({ result: 'pass', message: `${UNKNOWN_TYPE} answered ${statuses}` }),
     (bad, got) => notPassed('warn', `${UNKNOWN_TYPE} got ${got}: will break when OnePush adds a type`, 'answer 2xx to types you do not handle, and ignore them', bad),
+    false,
+    // A type OnePush adds goes only where a route takes it: a bare URL (every type) or a glob that matches it.
+    (input) => (input.takesUnknown === false ? `skipped: this endpoint's routes do not take a new type such as ${UNKNOWN_TYPE} (only a bare URL or a matching glob does)` : undefined),
   ),
   accepting(
     7,
@@ -189,6 +208,11 @@ export const CHECK_CASES: readonly CheckCase[] = [
     (statuses) => ({ result: 'pass', message: `email.opened, then email.delivered of one email: answered ${statuses}` }),
     (bad, got) =>
       notPassed('warn', `${bad.label} got ${got}: events arriving out of order are refused`, 'do not assume an order: handle email.opened before email.delivered (create the record on either, compare created_at)', bad),
+    false,
+    (input) => {
+      const types = typesOf(input);
+      return types.includes('email.opened') && types.includes('email.delivered') ? undefined : 'skipped: needs an endpoint that receives both email.opened and email.delivered';
+    },
   ),
   {
     number: 8,
@@ -199,14 +223,18 @@ export const CHECK_CASES: readonly CheckCase[] = [
     needsValidEvents: false,
     judgesRun: true,
     // A probe only when the run sent nothing else: otherwise the other cases' answers are measured.
-    plan: (input) => (input.sent > 0 ? [] : [signed('email.delivered', JSON.stringify(sample(input, 'email.delivered')), input.secret)]),
+    plan: (input) => {
+      if (input.sent > 0) return [];
+      const type = typeOf(input, 'email.delivered');
+      return [signed(type, JSON.stringify(sample(input, type)), input.secret)];
+    },
     judge: (answers, ctx) => judgeLatency(answers, ctx).verdict,
   },
   accepting(
     9,
     'large-payload',
     'a large but legal event (~256 KB) is answered 2xx',
-    (input) => [signed('large event', JSON.stringify(largeEvent(sample(input, 'email.delivered'), LARGE_PAYLOAD_BYTES)), input.secret)],
+    (input) => [signed('large event', JSON.stringify(largeEvent(sample(input, typeOf(input, 'email.delivered')), LARGE_PAYLOAD_BYTES)), input.secret)],
     (statuses) => ({ result: 'pass', message: `a ${KB} event answered ${statuses}` }),
     (bad, got, ctx) =>
       bad.status === 413
@@ -217,7 +245,7 @@ export const CHECK_CASES: readonly CheckCase[] = [
     10,
     'non-compact',
     'a validly signed body that is not compact JSON is accepted',
-    (input) => [signed('indented body', JSON.stringify(sample(input, 'email.delivered'), null, 2), needSecret(input, 'non-compact'))],
+    (input) => [signed('indented body', JSON.stringify(sample(input, typeOf(input, 'email.delivered')), null, 2), needSecret(input, 'non-compact'))],
     (statuses) => ({ result: 'pass', message: `an indented, validly signed body answered ${statuses}` }),
     (bad, got, ctx) =>
       bad.status >= 400 && bad.status < 500

@@ -1,4 +1,4 @@
-import type { EventType } from './event-types.js';
+import { EVENT_TYPES, type EventType } from './event-types.js';
 import { buildSample, type Fixture } from './samples.js';
 import { sign } from './signature.js';
 
@@ -29,6 +29,31 @@ export interface PlanInput {
   newId: (prefix: 'evt' | 'em') => string;
   /** Requests the run has sent so far (the latency case probes only when nothing else was sent). */
   sent: number;
+  /**
+   * The known types the endpoint receives (its routes): case 1 sends only these, and a case that sends a fixed type
+   * sends one of these instead when the endpoint does not receive it. Default: all seven.
+   */
+  types?: readonly EventType[];
+  /** The endpoint also receives types OnePush has not added yet (a bare URL, or a glob such as `email.*`). Default: true. */
+  takesUnknown?: boolean;
+}
+
+/** The known types the endpoint of a plan receives. */
+export function typesOf(input: Pick<PlanInput, 'types'>): readonly EventType[] {
+  return input.types ?? EVENT_TYPES;
+}
+
+/** `preferred` when the endpoint receives it, else the first type it receives (undefined: it receives none). */
+export function typeFor(input: Pick<PlanInput, 'types'>, preferred: EventType): EventType | undefined {
+  const types = typesOf(input);
+  return types.includes(preferred) ? preferred : types[0];
+}
+
+/** `typeFor`, for a plan: a case is not planned for an endpoint without a type it can send (see `CheckCase.notFor`). */
+export function typeOf(input: PlanInput, preferred: EventType): EventType {
+  const t = typeFor(input, preferred);
+  if (t === undefined) throw new TypeError('the endpoint receives no known type');
+  return t;
 }
 
 const SIGNATURE_HEADER = 'x-onepush-signature';

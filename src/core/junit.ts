@@ -48,12 +48,28 @@ function seconds(t: number | undefined): string {
 
 /** The suite as a JUnit XML document (`<testsuites>` with one `<testsuite>`), counts computed from the cases. */
 export function junitXml(suite: JUnitSuite): string {
-  const tests = suite.cases.length;
-  const failures = suite.cases.filter((c) => c.failure).length;
-  const skipped = suite.cases.filter((c) => !c.failure && c.skipped).length;
-  const time = suite.time ?? suite.cases.reduce((sum, c) => sum + (c.time ?? 0), 0);
-  const counts = `tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds(time)}"`;
-  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="${attr(suite.name)}" ${counts}>`];
+  return junitXmlSuites(suite.name, [suite], suite.time);
+}
+
+function countsOf(cases: readonly JUnitCase[], time: number | undefined): string {
+  const failures = cases.filter((c) => c.failure).length;
+  const skipped = cases.filter((c) => !c.failure && c.skipped).length;
+  const total = time ?? cases.reduce((sum, c) => sum + (c.time ?? 0), 0);
+  return `tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds(total)}"`;
+}
+
+/** Several suites in one document (`<testsuites>` with the totals, one `<testsuite>` each); `time` in seconds (default: the cases' sum). */
+export function junitXmlSuites(name: string, suites: readonly JUnitSuite[], time?: number): string {
+  const all = suites.flatMap((s) => s.cases);
+  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="${attr(name)}" ${countsOf(all, time)}>`];
+  for (const suite of suites) lines.push(...suiteLines(suite));
+  lines.push('</testsuites>', '');
+  return lines.join('\n');
+}
+
+function suiteLines(suite: JUnitSuite): string[] {
+  const counts = countsOf(suite.cases, suite.time);
+  const lines: string[] = [];
   const stamp = suite.timestamp ? ` timestamp="${suite.timestamp.toISOString().slice(0, 19)}"` : '';
   lines.push(`  <testsuite name="${attr(suite.name)}" ${counts}${stamp}>`);
   const props = Object.entries(suite.properties ?? {});
@@ -75,6 +91,6 @@ export function junitXml(suite: JUnitSuite): string {
     if (inner.length === 0) lines.push(`${open}/>`);
     else lines.push(`${open}>`, ...inner, '    </testcase>');
   }
-  lines.push('  </testsuite>', '</testsuites>', '');
-  return lines.join('\n');
+  lines.push('  </testsuite>');
+  return lines;
 }
