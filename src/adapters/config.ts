@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, realpathSync } from 'node:fs';
+import { readAllText } from './files.js';
 import { join, relative, isAbsolute } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { ProjectSettings } from '../core/config-schema.js';
@@ -54,14 +55,7 @@ export function readConfigText(cwd: string): { path: string; text: string } | un
     if (st.isDirectory()) throw bad('a folder, not a file');
     if (!st.isFile()) throw bad('not a regular file (a FIFO, socket or device: refused)');
     if (st.size > MAX_CONFIG) throw bad(`larger than 1 MiB (${st.size} bytes): refused`);
-    const buf = Buffer.alloc(st.size);
-    let got = 0;
-    while (got < st.size) {
-      const n = readSync(fd, buf, got, st.size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return { path, text: buf.toString('utf8', 0, got) };
+    return { path, text: readAllText(fd, st.size) };
   } finally {
     closeSync(fd);
   }

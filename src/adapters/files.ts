@@ -1,5 +1,5 @@
 import { readFile as readFileText } from 'node:fs/promises';
-import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFile as readFileCallback, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFile as readFileCallback, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { jsonProblem, parseJson } from '../core/json.js';
@@ -98,4 +98,16 @@ export async function readJsonFile(file: string): Promise<unknown> {
   } catch (e) {
     throw new UsageError(`${file} is ${jsonProblem(e)}`);
   }
+}
+
+/** The text (UTF-8) of an open file's first `size` bytes, read whole (short reads continue; end of file stops). */
+export function readAllText(fd: number, size: number): string {
+  const buf = Buffer.alloc(size);
+  let got = 0;
+  while (got < size) {
+    const n = readSync(fd, buf, got, size - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.toString('utf8', 0, got);
 }

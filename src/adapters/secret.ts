@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { readAllText } from './files.js';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 
@@ -30,14 +31,7 @@ export function secretFromDotenv(cwd: string): string | undefined {
   try {
     const st = fstatSync(fd);
     if (!st.isFile() || st.size > MAX_DOTENV) return undefined;
-    const buf = Buffer.alloc(st.size);
-    let got = 0;
-    while (got < st.size) {
-      const n = readSync(fd, buf, got, st.size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return dotenvValue(buf.toString('utf8', 0, got), SECRET_ENV);
+    return dotenvValue(readAllText(fd, st.size), SECRET_ENV);
   } catch {
     return undefined;
   } finally {

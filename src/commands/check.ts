@@ -61,16 +61,23 @@ function summaryWords(summary: CheckSummary): string {
   return parts.join(' · ');
 }
 
+/** What both forms of a run start from: the secret, the cases, the timeouts, the report path and the output. */
+function runSettings(opts: CheckOptions, ctx: Context) {
+  return {
+    secret: resolveSecret(opts.secret, ctx.env, ctx.cwd),
+    selected: selectedCases(opts),
+    timeoutMs: opts.timeout ?? CHECK_TIMEOUT_MS,
+    strict: opts.strict === true,
+    junitPath: opts.junit === undefined ? undefined : resolve(ctx.cwd, opts.junit),
+    out: ctx.out,
+    c: ctx.out.c,
+    signal: ctx.shutdownSignal(),
+  };
+}
+
 /** Several endpoints (or one that takes only some types): a suite per endpoint, with the types it receives. */
 async function runRoutes(routes: readonly Route[], opts: CheckOptions, ctx: Context): Promise<number> {
-  const secret = resolveSecret(opts.secret, ctx.env, ctx.cwd);
-  const selected = selectedCases(opts);
-  const timeoutMs = opts.timeout ?? CHECK_TIMEOUT_MS;
-  const strict = opts.strict === true;
-  const junitPath = opts.junit === undefined ? undefined : resolve(ctx.cwd, opts.junit);
-  const { out } = ctx;
-  const c = out.c;
-  const signal = ctx.shutdownSignal();
+  const { secret, selected, timeoutMs, strict, junitPath, out, c, signal } = runSettings(opts, ctx);
   const count = routeEndpoints(routes).length;
 
   if (!opts.json) {
@@ -166,14 +173,7 @@ async function runRoutes(routes: readonly Route[], opts: CheckOptions, ctx: Cont
 
 /** `onepush check <url>`: one endpoint taking every type. */
 async function runOne(url: URL, opts: CheckOptions, ctx: Context): Promise<number> {
-  const secret = resolveSecret(opts.secret, ctx.env, ctx.cwd);
-  const selected = selectedCases(opts);
-  const timeoutMs = opts.timeout ?? CHECK_TIMEOUT_MS;
-  const strict = opts.strict === true;
-  const junitPath = opts.junit === undefined ? undefined : resolve(ctx.cwd, opts.junit);
-  const { out } = ctx;
-  const c = out.c;
-  const signal = ctx.shutdownSignal();
+  const { secret, selected, timeoutMs, strict, junitPath, out, c, signal } = runSettings(opts, ctx);
 
   if (!opts.json) {
     out.out(c.bold(`onepush check ${redactUrl(url)}`));
