@@ -63,21 +63,34 @@ function summaryWords(summary: CheckSummary): string {
 
 /** What both forms of a run start from: the secret, the cases, the timeouts, the report path and the output. */
 function runSettings(opts: CheckOptions, ctx: Context) {
+  const secret = resolveSecret(opts.secret, ctx.env, ctx.cwd);
+  const timeoutMs = opts.timeout ?? CHECK_TIMEOUT_MS;
+  const signal = ctx.shutdownSignal();
   return {
-    secret: resolveSecret(opts.secret, ctx.env, ctx.cwd),
+    secret,
     selected: selectedCases(opts),
-    timeoutMs: opts.timeout ?? CHECK_TIMEOUT_MS,
+    timeoutMs,
     strict: opts.strict === true,
     junitPath: opts.junit === undefined ? undefined : resolve(ctx.cwd, opts.junit),
     out: ctx.out,
     c: ctx.out.c,
-    signal: ctx.shutdownSignal(),
+    signal,
+    /** The options both use cases take from the flags. */
+    caseOptions: {
+      ...(secret !== undefined ? { secret } : {}),
+      ...(opts.only !== undefined ? { only: opts.only } : {}),
+      ...(opts.skip !== undefined ? { skip: opts.skip } : {}),
+      timeoutMs,
+      ...(opts.insecure ? { insecure: true } : {}),
+      userAgent: `onepush-cli/${ctx.version}`,
+      signal,
+    },
   };
 }
 
 /** Several endpoints (or one that takes only some types): a suite per endpoint, with the types it receives. */
 async function runRoutes(routes: readonly Route[], opts: CheckOptions, ctx: Context): Promise<number> {
-  const { secret, selected, timeoutMs, strict, junitPath, out, c, signal } = runSettings(opts, ctx);
+  const { secret, selected, timeoutMs, strict, junitPath, out, c, signal, caseOptions } = runSettings(opts, ctx);
   const count = routeEndpoints(routes).length;
 
   if (!opts.json) {
@@ -101,13 +114,7 @@ async function runRoutes(routes: readonly Route[], opts: CheckOptions, ctx: Cont
   try {
     outcome = await checkRoutes({
       routes: routes.map((r) => r.spec),
-      ...(secret !== undefined ? { secret } : {}),
-      ...(opts.only !== undefined ? { only: opts.only } : {}),
-      ...(opts.skip !== undefined ? { skip: opts.skip } : {}),
-      timeoutMs,
-      ...(opts.insecure ? { insecure: true } : {}),
-      userAgent: `onepush-cli/${ctx.version}`,
-      signal,
+      ...caseOptions,
       onEndpoint: ({ url, types, takesUnknown }) => {
         endpointDone();
         current = { url, reports: [] };
@@ -173,7 +180,7 @@ async function runRoutes(routes: readonly Route[], opts: CheckOptions, ctx: Cont
 
 /** `onepush check <url>`: one endpoint taking every type. */
 async function runOne(url: URL, opts: CheckOptions, ctx: Context): Promise<number> {
-  const { secret, selected, timeoutMs, strict, junitPath, out, c, signal } = runSettings(opts, ctx);
+  const { secret, selected, timeoutMs, strict, junitPath, out, c, signal, caseOptions } = runSettings(opts, ctx);
 
   if (!opts.json) {
     out.out(c.bold(`onepush check ${redactUrl(url)}`));
@@ -191,13 +198,7 @@ async function runOne(url: URL, opts: CheckOptions, ctx: Context): Promise<numbe
   try {
     outcome = await check({
       url: url.href,
-      ...(secret !== undefined ? { secret } : {}),
-      ...(opts.only !== undefined ? { only: opts.only } : {}),
-      ...(opts.skip !== undefined ? { skip: opts.skip } : {}),
-      timeoutMs,
-      ...(opts.insecure ? { insecure: true } : {}),
-      userAgent: `onepush-cli/${ctx.version}`,
-      signal,
+      ...caseOptions,
       onCaseStart: async (k) => {
         spinner = await out.spinner(`${k.number} ${k.name}: ${k.title}…`);
       },
