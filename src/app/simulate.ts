@@ -21,6 +21,7 @@ import { redactUrl } from '../core/display.js';
 import { EVENT_TYPES, type EventType } from '../core/event-types.js';
 import { timerMs } from '../core/limits.js';
 import { createRouter, parseRoutes, routeEndpoints } from '../core/routes.js';
+import type { Scenario } from '../core/scenario.js';
 import { sign } from '../core/signature.js';
 
 // The simulate use case: a seeded campaign (core/campaign.ts) delivered as a provider delivers it — each event when
@@ -36,21 +37,11 @@ export const DEFAULT_SIMULATE_CONCURRENCY = 16;
 /** Deliveries of one endpoint waiting (queued or between retries) past which generation waits for it. */
 export const MAX_WAITING_PER_ENDPOINT = 10_000;
 
-export interface SimulateOptions {
+/** The campaign (the fields a scenario file may hold, see core/scenario.ts), where to send it and how. */
+export interface SimulateOptions extends Scenario {
   /** Routes: URLs or shorthands (every type), or `TYPES=URL` (globs, comma-separated). */
   to: string | readonly string[];
   recipients: number;
-  /** Same seed, same events, ids, times and order. Default: a random one (reported, so a run can be repeated). */
-  seed?: number;
-  mix?: Partial<Mix>;
-  /** Share of events delivered twice (default 0.5%). */
-  duplicates?: number;
-  /** Share of events delivered late (default 2%). */
-  reorder?: number;
-  /** Emails sent per second of campaign time (default 50). */
-  sendRate?: number;
-  /** The campaign's clock base, ms since the epoch (default 2026-11-26T09:00:00Z). */
-  start?: number;
   /** Campaign ms per wall ms (default 3600); Infinity: every event as soon as the one before is sent. */
   speed?: number;
   /** At most this many requests started per second, all endpoints together. */

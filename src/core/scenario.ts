@@ -32,13 +32,19 @@ export function parseMix(spec: string): Partial<Mix> {
   return out;
 }
 
+/** A campaign: what a scenario file holds, and the campaign part of simulate's options. */
 export interface Scenario {
   recipients?: number;
+  /** Same seed, same events, ids, times and order. Default: a random one (reported, so a run can be repeated). */
   seed?: number;
   mix?: Partial<Mix>;
+  /** Share of events delivered twice (default 0.5%). */
   duplicates?: number;
+  /** Share of events delivered late (default 2%). */
   reorder?: number;
+  /** Emails sent per second of campaign time (default 50). */
   sendRate?: number;
+  /** The campaign's clock base, ms since the epoch (default 2026-11-26T09:00:00Z). */
   start?: number;
 }
 
