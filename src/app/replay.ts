@@ -4,9 +4,8 @@ import { makeId } from '../core/ids.js';
 import { SummaryBuilder, type Summary } from '../core/report.js';
 import { parseSince, replayRequest, selector, takeLast, type ReplayItem } from '../core/replay-select.js';
 import { sign } from '../core/signature.js';
-import { DEFAULT_TARGET } from '../core/defaults.js';
 import { redactUrl } from '../core/display.js';
-import { createRouter, parseRoutes } from '../core/routes.js';
+import { createRouter, routesOf } from '../core/routes.js';
 import { deliverAll, type DeliveryResult } from '../adapters/delivery.js';
 import { createHttpClient } from '../adapters/http-client.js';
 import { expandSources, readSources, type SourceEvent } from '../adapters/sources.js';
@@ -105,7 +104,7 @@ export class ReplayStopped extends InvalidInput {
 
 /** Re-sends captured events. Throws InvalidInput for a missing source or bad options, ReplayStopped (without skipBad) at a bad line. */
 export async function replay(sources: readonly string[], options: ReplayOptions = {}): Promise<ReplayOutcome> {
-  const routes = parseRoutes(options.to === undefined ? [DEFAULT_TARGET] : typeof options.to === 'string' ? [options.to] : options.to);
+  const routes = routesOf(options.to);
   const route = createRouter(routes);
   const shown = new Map(routes.map((r) => [r.url.href, redactUrl(r.url)]));
   if (options.freshId && options.secret === undefined) {

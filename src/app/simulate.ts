@@ -20,7 +20,7 @@ import { LATENCY_BUDGET_MS } from '../core/defaults.js';
 import { redactUrl } from '../core/display.js';
 import { EVENT_TYPES, type EventType } from '../core/event-types.js';
 import { timerMs } from '../core/limits.js';
-import { createRouter, parseRoutes, routeEndpoints } from '../core/routes.js';
+import { createRouter, routeEndpoints, routesOf } from '../core/routes.js';
 import type { Scenario } from '../core/scenario.js';
 import { sign } from '../core/signature.js';
 
@@ -177,7 +177,7 @@ const MAX_ERROR_GROUPS = 50;
 
 /** Runs a seeded campaign against the routes; reports per type, per endpoint, latency and errors. Never throws for a failed delivery. */
 export async function simulate(options: SimulateOptions): Promise<SimulateReport> {
-  const routes = parseRoutes(typeof options.to === 'string' ? [options.to] : options.to);
+  const routes = routesOf(options.to);
   const route = createRouter(routes);
   const seed = options.seed ?? randomInt(0, 2 ** 32 - 1);
   const speed = options.speed ?? DEFAULT_SPEED;

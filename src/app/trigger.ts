@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { deliverAll, type DeliveryResult } from '../adapters/delivery.js';
 import { loadFixture } from '../adapters/fixtures.js';
 import { createHttpClient } from '../adapters/http-client.js';
-import { DEFAULT_TARGET, DELIVERY_TIMEOUT_MS } from '../core/defaults.js';
+import { DELIVERY_TIMEOUT_MS } from '../core/defaults.js';
 import { InvalidInput } from '../core/errors.js';
 import { EVENT_TYPES, type EventType } from '../core/event-types.js';
 import { makeId } from '../core/ids.js';
 import { buildSample, type Fixture, type SampleOverrides } from '../core/samples.js';
 import { sign } from '../core/signature.js';
 import { redactUrl } from '../core/display.js';
-import { createRouter, parseRoutes } from '../core/routes.js';
+import { createRouter, routesOf } from '../core/routes.js';
 
 // The trigger use case: sample events built from templates (fresh ids and times), signed, and sent with retries.
 // Events are built as they are sent, never all at once, so a count of millions stays flat in memory.
@@ -127,7 +127,7 @@ export async function triggerRequests(events: TriggerEvents): Promise<{ total: n
 
 /** Builds, signs and sends sample events; reports each delivery through `onDelivery`. Never prints, never throws for a failed delivery. */
 export async function trigger(options: TriggerOptions): Promise<TriggerOutcome> {
-  const routes = parseRoutes(options.to === undefined ? [DEFAULT_TARGET] : typeof options.to === 'string' ? [options.to] : options.to);
+  const routes = routesOf(options.to);
   const route = createRouter(routes);
   const { total: events, requests, types } = await triggerRequests(options);
   // Deliveries planned: each template's events times the endpoints its type goes to.

@@ -1,5 +1,6 @@
 import { globList, globMatch } from './event-types.js';
 import { InvalidInput } from './errors.js';
+import { DEFAULT_TARGET } from './defaults.js';
 import { resolveTarget } from './target.js';
 
 // Routes: where each event type goes, as a OnePush dashboard lets each type have its own endpoint. A route is
@@ -36,6 +37,11 @@ export function parseRoute(spec: string): Route {
 export function parseRoutes(specs: readonly string[]): Route[] {
   if (specs.length === 0) throw new InvalidInput('no target given', 'name one: a URL or a shorthand (3000, :3000), or TYPES=URL');
   return specs.map(parseRoute);
+}
+
+/** The routes of a use case's `to` option: one route, several, or (absent) the listener's URL. */
+export function routesOf(to: string | readonly string[] | undefined): Route[] {
+  return parseRoutes(to === undefined ? [DEFAULT_TARGET] : typeof to === 'string' ? [to] : to);
 }
 
 /** Whether a route takes events of `type`. */
