@@ -41,6 +41,8 @@ function listenCommand() {
     .option('--events <globs>', 'show only matching types, e.g. email.bounced,email.c*')
     .option('--json', 'print NDJSON: ready, event, forward and summary lines')
     .option('--verbose', 'also print headers and the whole payload')
+    .option('--no-ui', 'do not serve the inspector page on the listener\'s port')
+    .option('--open', 'open the inspector page in your browser')
     .addHelpText('after', examples([
       'onepush listen',
       'onepush listen --forward-to 3000 --secret whsec_test',
@@ -49,7 +51,8 @@ function listenCommand() {
       'onepush listen --forward-to "email.bounced,email.complained=:3000/webhooks/bounces" --forward-to :3000',
       'onepush listen --json --port 0 | jq -c \'select(.kind=="event")\'',
       'onepush listen --events "email.bounced,email.c*" --no-save',
-    ]));
+      'onepush listen --port 0 --no-ui',
+    ]) + '\nThe inspector: open the printed address (http://localhost:4242/) to see every event live, its signature\nexplained, and to replay, edit and resend it.\n');
 }
 
 /** The options of `onepush listen`, as commander parses them. */
@@ -247,6 +250,26 @@ function eventsCommand() {
 /** The options of `onepush events`, as commander parses them. */
 export type EventsFlags = ReturnType<ReturnType<typeof eventsCommand>['opts']>;
 
+/** `onepush inspect`: its arguments, options and help. */
+function inspectCommand() {
+  return new Command('inspect')
+    .description('open the inspector page over capture files: browse, filter, explain signatures, replay, edit and resend')
+    .argument('[file...]', 'capture logs, oldest first (default: onepush.config.json\'s save, else .onepush/events.ndjson)')
+    .option('-p, --port <port>', 'port of the page (default 4243; 0 = any free port)', intArg('--port', 0, 65535))
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--secret <secret>', 'webhook secret, to explain signatures and sign resends (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
+    .option('-t, --to <route>', 'where "replay to the forward target" sends: URL or shorthand, or TYPES=URL; repeatable (default: onepush.config.json\'s endpoints)', collect)
+    .option('--open', 'open the page in your browser')
+    .addHelpText('after', examples([
+      'onepush inspect',
+      'onepush inspect .onepush/events.ndjson --port 0',
+      'onepush inspect old.ndjson new.ndjson --to 3000 --secret whsec_test --port 0',
+    ]));
+}
+
+/** The options of `onepush inspect`, as commander parses them. */
+export type InspectFlags = ReturnType<ReturnType<typeof inspectCommand>['opts']>;
+
 /** `onepush config`: its arguments, options and help. */
 function configCommand() {
   return new Command('config')
@@ -270,11 +293,11 @@ export type ConfigFlags = ReturnType<ReturnType<typeof configCommand>['opts']>;
 
 type Run = (ctx: Context) => Promise<number | void>;
 
-const COMMANDS = ['listen', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'secret', 'events', 'config'] as const;
+const COMMANDS = ['listen', 'inspect', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'secret', 'events', 'config'] as const;
 
 /**
  * The program, with only the command being run when the arguments name one (its parse, help and errors are the
- * same; building the other eight costs start-up that `sign` and `verify` pay on every call), else with every
+ * same; building the others costs start-up that `sign` and `verify` pay on every call), else with every
  * command (`onepush --help`, an unknown or misspelt command, `onepush help <cmd>`).
  */
 function buildProgram(setRun: (run: Run) => void, words: readonly string[]): Command {
@@ -303,6 +326,7 @@ function buildProgram(setRun: (run: Run) => void, words: readonly string[]): Com
     return cmd;
   };
   if (want('listen')) add(listenCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/listen.js')).run(opts, ctx)));
+  if (want('inspect')) add(inspectCommand()).action((files, opts) => setRun(async (ctx) => (await import('./commands/inspect.js')).run(files, opts, ctx)));
   if (want('trigger')) add(triggerCommand()).action((types, opts) => setRun(async (ctx) => (await import('./commands/trigger.js')).run(types, opts, ctx)));
   if (want('replay')) add(replayCommand()).action((sources, opts) => setRun(async (ctx) => (await import('./commands/replay.js')).run(sources, opts, ctx)));
   if (want('simulate')) add(simulateCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/simulate.js')).run(opts, ctx)));

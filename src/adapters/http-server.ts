@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 // The node:http side of `listen`: reads bodies with a size cap (413 without buffering what is over), answers
@@ -37,6 +37,8 @@ export interface HttpServerOptions {
    * `maxBody`, or more headers than MAX_HEADERS).
    */
   onRequest: (head: RequestHead, body: Buffer | null, respond: Respond, refusal?: EarlyRefusal) => void;
+  /** Requests this returns true for are answered by it (checked before the body is read); the rest go to onRequest. */
+  intercept?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Most connections open at once (default 1000). */
   maxConnections?: number;
   /** Body bytes held across all connections beyond each one's first 64 KiB (default 64 MiB). */
@@ -248,7 +250,7 @@ class BodyReader {
 
 /** Starts the server; rejects with the listen error (EADDRINUSE, EACCES, EADDRNOTAVAIL, …). */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
-  const { maxBody, now, onRequest } = options;
+  const { maxBody, now, onRequest, intercept } = options;
   const budget = new BodyBudget(options.bodyBudget ?? DEFAULT_BODY_BUDGET);
   const t: ServerTimeouts = { ...DEFAULT_TIMEOUTS };
   for (const [k, v] of Object.entries(options.timeouts ?? {}) as Array<[keyof ServerTimeouts, number | undefined]>) if (v !== undefined) t[k] = v;
@@ -263,6 +265,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       maxHeadersCount: MAX_HEADERS + 1,
     } as Parameters<typeof createServer>[0],
     (req, res) => {
+      if (intercept !== undefined && intercept(req, res)) return;
       const len = req.headers['content-length'];
       const declared = len === undefined ? undefined : Number(len);
       const head: RequestHead = {

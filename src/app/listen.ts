@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { noCaptureStore, openCaptureStore, type CaptureRef, type CaptureStore } from '../adapters/capture-store.js';
 import { FORWARDED_HEADER, Forwarder, type BodySource, type ForwardResult } from '../adapters/forwarder.js';
@@ -124,6 +124,17 @@ export interface ListenerOptions {
    * matching several routes goes to each endpoint once; one matching none is reported through `onNotRouted`.
    */
   forwardTo?: string | URL | readonly string[] | null;
+  /**
+   * Called with the capture line of each answered request (as saved, with its newline), right after `onEvent`: for
+   * a caller that keeps recent requests itself (the inspector without a capture log). Lines are made even without
+   * `save` when this is set.
+   */
+  onCapture?: (seq: number, line: string) => void;
+  /**
+   * Requests this returns true for are the caller's to answer (the inspector's page and API on the listener's
+   * port); everything else is a webhook. Checked before the body is read.
+   */
+  intercept?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Called for an accepted event that no route takes (only with routes). */
   onNotRouted?: (n: NotRouted) => void;
   /** Largest body accepted, bytes (default 1 MiB). */
@@ -301,6 +312,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   const routed = routes.length > 1 || routes.some((r) => r.types !== null);
   const router = createRouter(routes);
   const onEvent = options.onEvent;
+  const onCapture = options.onCapture;
   const checkSchemas = options.checkSchemas ?? true;
   const warn = (m: string): void => {
     try {
@@ -427,7 +439,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     }
     const receivedAt = isoTime(head.receivedAt);
     // Plain fields, no spreads: this runs once per request.
-    const line = store.path === null ? '' : encodeCaptureParts({
+    const line = store.path === null && onCapture === undefined ? '' : encodeCaptureParts({
       receivedAt,
       method: head.method,
       path: head.path,
@@ -468,6 +480,13 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
           reportError(e, true);
         }
       }
+      if (onCapture) {
+        try {
+          onCapture(n, typeof line === 'string' ? line : line.join(''));
+        } catch (e) {
+          reportError(e, true);
+        }
+      }
       if (forwarder && c.status === 200 && body !== null) {
         if (!routed) {
           const where = ref ?? (spool as Spool).put(body);
@@ -493,7 +512,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
 
   let server: RunningServer;
   try {
-    server = await startHttpServer({ host, port: options.port ?? DEFAULT_PORT, maxBody, now, onRequest: handle, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
+    server = await startHttpServer({ host, port: options.port ?? DEFAULT_PORT, maxBody, now, onRequest: handle, ...(options.intercept ? { intercept: options.intercept } : {}), ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
   } catch (e) {
     store.discard();
     spool?.close();

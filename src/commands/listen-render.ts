@@ -52,6 +52,8 @@ export interface BannerInfo {
   forwardTo: string | null;
   events: string | null;
   maxBody: number;
+  /** The inspector's address; null when it is off (--no-ui); undefined leaves the line out. */
+  inspector?: string | null;
 }
 
 /** The banner printed once the port is open. */
@@ -64,6 +66,7 @@ export function bannerLines(b: BannerInfo, c: ChalkInstance): string[] {
     row('Captures', b.save === null ? c.dim('off (--no-save)') : cell(b.save)),
     row('Forwarding', b.forwardTo === null ? c.dim('off (--forward-to 3000 sends events to your app)') : cell(b.forwardTo)),
   ];
+  if (b.inspector !== undefined) lines.push(row('Inspector', b.inspector === null ? c.dim('off (--no-ui)') : `${c.cyan(cell(b.inspector))} ${c.dim('(every event live; replay, edit and resend)')}`));
   if (b.events !== null) lines.push(row('Showing', `${cell(b.events)} ${c.dim('(others are still answered, saved and forwarded)')}`));
   lines.push(`${c.green('Ready')} — waiting for events ${c.dim('(Ctrl-C to stop)')}`);
   return lines;

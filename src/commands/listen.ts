@@ -14,6 +14,15 @@ import { DEFAULT_CAPTURE_LOG } from '../core/defaults.js';
 import { loadProjectConfig } from '../adapters/config.js';
 import { portSetting, remoteConfigWarning, routesSetting, saveSetting } from './settings.js';
 import type { ListenFlags } from '../cli.js';
+import type { Inspector } from '../app/inspect.js';
+import type { InspectorHttp } from '../adapters/inspector-http.js';
+
+/** The inspector of a listener: its use case, its HTTP side and its address. */
+interface InspectorSite {
+  inspector: Inspector;
+  http: InspectorHttp;
+  url: string;
+}
 
 /** The options as commander parses them: typed from the flags themselves (src/cli.ts), so they cannot drift. */
 type ListenOptions = ListenFlags;
@@ -154,6 +163,9 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
     pairingMs(ctx.env),
   );
 
+  // The inspector (the page on the listener's port), made once the listener is up: it reads the same capture log.
+  let ui: InspectorSite | undefined;
+  const uiOn = opts.ui !== false;
   let listener: Listener;
   try {
     listener = await startListener({
@@ -172,18 +184,46 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
       onError: (e) => out.warn(e.message),
       checkSchemas: false,
       onEvent: (ev) => {
+        ui?.inspector.onEvent(ev);
         if (ev.type === null || show(ev.type)) paired.event(ev, forwardTo !== null && ev.status === 200);
       },
       onForward: (r) => {
+        ui?.inspector.onForward(r);
         if (r.type === null || show(r.type)) paired.forward(r);
       },
       onNotRouted: (n) => {
+        ui?.inspector.onNotRouted(n);
         if (n.type === null || show(n.type)) paired.notRouted(n, json ? toJsonLine(n) : notRoutedLine(n, out.c));
       },
+      ...(uiOn ? { intercept: (req, res) => ui !== undefined && ui.http.handle(req, res) } : {}),
+      ...(uiOn && save === null ? { onCapture: (seq, line) => ui?.inspector.onCapture(seq, line) } : {}),
     });
   } catch (e) {
     await output.close();
     throw listenError(e, opts.host, port);
+  }
+
+  if (uiOn) {
+    const { inspectorSite, inspectorUrl } = await import('../app/inspect.js');
+    const { ownHosts } = await import('../adapters/inspector-http.js');
+    const hosts = ownHosts(listener.host, listener.port);
+    try {
+      const site = inspectorSite({
+        mode: 'listen',
+        files: listener.save === null ? [] : [listener.save],
+        growing: true,
+        secret,
+        routes: routes ?? [],
+        webhookUrl: listener.url,
+        version: ctx.version,
+        userAgent: `onepush-cli/${ctx.version}`,
+        hosts: () => hosts,
+        onError: (e) => out.warn(`inspector: ${e.message}`),
+      });
+      ui = { ...site, url: inspectorUrl(listener.host, listener.port) };
+    } catch (e) {
+      out.warn(`the inspector is off: ${(e as Error).message}`);
+    }
   }
 
   // Once the port is open, so a failure to start is one line.
@@ -201,6 +241,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
       forward_to: listener.forwardTo,
       events: opts.events ?? null,
       max_body: maxBody,
+      inspector: ui?.url ?? null,
       version: ctx.version,
     });
   } else {
@@ -215,15 +256,24 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
         forwardTo: listener.forwardTo,
         events: opts.events ?? null,
         maxBody,
+        inspector: ui?.url ?? null,
       },
       out.ec,
     );
     for (const l of banner) out.err(l);
   }
+  if (opts.open && ui !== undefined) {
+    const { openBrowser } = await import('../adapters/open-browser.js');
+    const why = await openBrowser(ui.url, ctx.env);
+    if (why !== undefined) out.warn(`could not open a browser (${why}): open ${ui.url} yourself`);
+  } else if (opts.open) out.warn('--open: the inspector is off (--no-ui)');
 
   const stop = AbortSignal.any([shutdown, stdoutGone.signal]);
   if (!stop.aborted) await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));
+  // The pages' streams end first, so closing does not wait on them.
+  ui?.http.close();
   const summary = await listener.close();
+  ui?.inspector.close();
   paired.flush();
   // The summary goes down the same queue as the events (after them), and stopping waits on a stdout that is not
   // read for 2 s at most: events are saved either way.

@@ -15,3 +15,5 @@ export const LATENCY_BUDGET_MS = 5000;
 export const DELIVERY_TIMEOUT_MS = LATENCY_BUDGET_MS;
 /** Per-request timeout of `check`: longer than the budget, so a slow answer is measured rather than cut off. */
 export const CHECK_TIMEOUT_MS = 10_000;
+/** `onepush inspect`'s port: the one after the listener's (listen serves the inspector on its own port). */
+export const DEFAULT_INSPECT_PORT = DEFAULT_PORT + 1;

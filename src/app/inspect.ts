@@ -1,0 +1,607 @@
+import { randomBytes } from 'node:crypto';
+import { CapturePages, type PageLine } from '../adapters/capture-pages.js';
+import { inspectorHttp, ownHosts, startInspectorServer, type InspectorHttp } from '../adapters/inspector-http.js';
+import { deliver, type DeliveryResult } from '../adapters/delivery.js';
+import { redactUrl, shellArg } from '../core/display.js';
+import { InvalidInput } from '../core/errors.js';
+import {
+  isEmptyFilter,
+  MAX_REPLAY,
+  rowMatcher,
+  type ActionResult,
+  type CurlRequest,
+  type ForwardUpdate,
+  type InspectAttempt,
+  type InspectDetail,
+  type InspectFilter,
+  type InspectInfo,
+  type InspectRow,
+  type LiveBatch,
+  type RecordPage,
+  type ReplayRequest,
+  type RowForward,
+  type SendRequest,
+  type SentRequest,
+} from '../core/inspect-model.js';
+import { detailOf, readCaptureLine, rowOf, type ReadCapture } from '../core/inspect-view.js';
+import { parseJson } from '../core/json.js';
+import { DEFAULT_INSPECT_PORT } from '../core/defaults.js';
+import { DuplicateTracker } from '../core/receiver.js';
+import { replayRequest } from '../core/replay-select.js';
+import { createRouter, type Route } from '../core/routes.js';
+import { sign } from '../core/signature.js';
+import { isLoopback, resolveTarget } from '../core/target.js';
+import type { ForwardResult, ListenEvent, NotRouted } from './listen.js';
+
+// The inspector (README: The inspector): what its page shows and does, over capture files (`onepush inspect`) or a
+// running listener's log (`onepush listen`). No HTTP here: src/adapters/inspector-http.ts serves this.
+//
+// Bounded everywhere: a page reads only its own lines (CapturePages), a filtered page scans at most SCAN_LINES
+// lines per call, live rows reach the page in batches of at most LIVE_ROWS every batchMs, and what is kept about
+// this run's events (their forwarding, their listen sequence number) is capped.
+
+export interface InspectorOptions {
+  mode: 'listen' | 'inspect';
+  /** Capture files, oldest first (listen: its --save log, or none). */
+  files: readonly string[];
+  /** The last file is the log a listener in this process is writing (re-read for new lines as events come). */
+  growing?: boolean;
+  /** Explain signatures and sign resends; never sent to the page. */
+  secret?: string | undefined;
+  /** Where "replay to the forward target" sends (by route). */
+  routes?: readonly Route[];
+  /** The webhook URL (listen). */
+  webhookUrl?: string | null;
+  version: string;
+  /** Without files: how many of this run's requests are kept in memory (default 1000). */
+  memoryLimit?: number;
+  /** How often live rows go out to the page, ms (default 100). */
+  batchMs?: number;
+  userAgent?: string;
+  /** Timeout of each request an action sends (default 10 s). */
+  timeoutMs?: number;
+  /** Look for new lines of a growing file every this many ms while a page is open (a log another process writes). */
+  poll?: number;
+}
+
+
+/** A page subscribed to live rows; `send` returns false when the page is not keeping up (batches are then skipped). */
+export type Subscriber = (event: 'rows' | 'forwards' | 'reset', data: unknown) => boolean;
+
+export interface Inspector {
+  info(): InspectInfo;
+  page(before: number | null, limit: number, filter: InspectFilter): RecordPage;
+  detail(n: number): InspectDetail | undefined;
+  /** The body's exact bytes and a file name for a download. */
+  body(n: number): { bytes: Buffer; name: string } | undefined;
+  replay(req: ReplayRequest): Promise<ActionResult>;
+  send(req: SendRequest): Promise<ActionResult>;
+  curl(req: CurlRequest): string;
+  subscribe(s: Subscriber): () => void;
+  /** listen's callbacks (only in listen mode). */
+  onEvent(ev: ListenEvent): void;
+  /** The encoded capture line of each answered request (listen without a capture log). */
+  onCapture(seq: number, line: string): void;
+  onForward(r: ForwardResult): void;
+  onNotRouted(n: NotRouted): void;
+  close(): void;
+}
+
+/** Lines a filtered page reads at most per call (`next` goes on from there). */
+export const SCAN_LINES = 20_000;
+/** Live rows sent to a page per batch at most (the newest; the rest are a page away). */
+export const LIVE_ROWS = 500;
+/** Events of this run whose forwarding is kept. */
+const KEEP_FORWARDS = 10_000;
+/** Attempts kept per event and endpoint. */
+const KEEP_ATTEMPTS = 20;
+/** Lines looked at for the other events of an email. */
+const LIFECYCLE_LINES = 50_000;
+const PAGE_MAX = 500;
+
+/** The captures of a listener without a log: the newest `limit`, by sequence number. */
+class MemoryPages {
+  private readonly lines: PageLine[] = [];
+  constructor(private readonly limit: number) {}
+  readonly files: string[] = [];
+  get end(): number {
+    return (this.lines[this.lines.length - 1]?.n ?? 0) + 1;
+  }
+  get total(): { lines: number; complete: boolean } {
+    return { lines: this.lines.length, complete: true };
+  }
+  push(n: number, text: string): void {
+    this.lines.push({ n, text, file: '' });
+    if (this.lines.length > this.limit) this.lines.splice(0, this.lines.length - this.limit);
+  }
+  before(before: number | null, limit: number): { lines: PageLine[]; next: number | null } {
+    const out: PageLine[] = [];
+    let i = this.lines.length - 1;
+    while (i >= 0 && before !== null && (this.lines[i] as PageLine).n >= before) i--;
+    for (; i >= 0 && out.length < limit; i--) out.push(this.lines[i] as PageLine);
+    return { lines: out, next: i >= 0 ? (out[out.length - 1]?.n ?? null) : null };
+  }
+  line(n: number): PageLine | undefined {
+    return this.lines.find((l) => l.n === n);
+  }
+}
+
+/** A bounded map: the oldest entries go first. */
+function capSet<K, V>(map: Map<K, V>, key: K, value: V, cap: number): void {
+  map.set(key, value);
+  if (map.size > cap) map.delete(map.keys().next().value as K);
+}
+
+/** What an action's result says of one delivery. */
+function sentOf(n: number | null, id: string | null, url: URL, r: DeliveryResult): SentRequest {
+  return { n, id, url: redactUrl(url), status: r.status, ok: r.ok, latency_ms: Math.round(r.latencyMs), error: r.error, response: r.body };
+}
+
+/** The capture line's received_at and status, read without parsing it (a listener's own line, matched to its event). */
+function stampOf(text: string): { at: string; status: number } | null {
+  const at = /^\{"v":1,"received_at":"([^"]+)"/.exec(text)?.[1];
+  const i = text.lastIndexOf('"status":');
+  if (at === undefined || i === -1) return null;
+  return { at, status: Number.parseInt(text.slice(i + 9, i + 12), 10) };
+}
+
+const STATUS_200 = Buffer.from('"status":200');
+const BODY_START = Buffer.from('"body":"');
+const ID_KEY = Buffer.from('\\"id\\":\\"');
+const QUOTE = Buffer.from('\\"');
+
+/**
+ * The event id of an accepted capture line, found without parsing it (counting a million lines): the body is a JSON
+ * string in the line, so its quotes are escaped, and the first `\"id\":\"` in it is the event's id (OnePush and
+ * onepush put it first). Marks duplicates only: a wrong guess costs a wrong "dup" badge, never a wrong answer.
+ */
+export function acceptedIdOf(bytes: Buffer, start: number, end: number): string | null {
+  const s = bytes.indexOf(STATUS_200, start);
+  if (s === -1 || s >= end) return null;
+  const b = bytes.indexOf(BODY_START, start);
+  if (b === -1 || b >= end) return null;
+  const i = bytes.indexOf(ID_KEY, b);
+  if (i === -1 || i >= end) return null;
+  const j = bytes.indexOf(QUOTE, i + ID_KEY.length);
+  if (j === -1 || j >= end || j - i > 300) return null;
+  return bytes.toString('utf8', i + ID_KEY.length, j);
+}
+
+/** A curl command that sends exactly these bytes (a body with control characters goes through base64). */
+export function curlCommand(url: string, headers: Record<string, string>, body: Buffer): string {
+  const hs = Object.entries(headers).map(([k, v]) => ` \\\n  -H ${shellArg(`${k}: ${v}`)}`).join('');
+  const text = body.toString('utf8');
+  const plain = Buffer.from(text, 'utf8').equals(body) && !/[\u0000-\u0008\u000b-\u001f\u007f\u0080-\u009f]/.test(text);
+  if (plain) return `curl -sS -X POST ${shellArg(url)}${hs} \\\n  --data-binary ${`'${text.replace(/'/g, `'\\''`)}'`}`;
+  return `printf %s ${body.toString('base64')} | base64 -d | curl -sS -X POST ${shellArg(url)}${hs} \\\n  --data-binary @-`;
+}
+
+export function createInspector(options: InspectorOptions): Inspector {
+  const secret = options.secret === '' ? undefined : options.secret;
+  const routes = options.routes ?? [];
+  const router = createRouter(routes);
+  const endpoints = [...new Set(routes.map((r) => redactUrl(r.url)))];
+  const batchMs = options.batchMs ?? 100;
+  const memory = options.files.length === 0 ? new MemoryPages(options.memoryLimit ?? 1000) : null;
+  const pages: CapturePages | MemoryPages = memory ?? new CapturePages(options.files, options.growing === true);
+  /** Records that redeliver an id seen before (from listen, and from counting the files). */
+  const dups = new Set<number>();
+  const ids = new DuplicateTracker<number>();
+  /** This run's events: listen's seq ↔ the record. */
+  const seqOf = new Map<number, number>();
+  const nOf = new Map<number, number>();
+  /** Forwarding of this run's events, by seq. */
+  const forwards = new Map<number, { attempts: InspectAttempt[]; byUrl: Map<string, RowForward> }>();
+  /** listen's events not yet matched to their line in the log. */
+  let pending: ListenEvent[] = [];
+  let fresh: PageLine[] = [];
+  const subscribers = new Set<Subscriber>();
+  let timer: NodeJS.Timeout | undefined;
+  let forwardTimer: NodeJS.Timeout | undefined;
+  const changedForwards = new Set<number>();
+  let closed = false;
+  const poller = options.poll !== undefined && options.poll > 0 && pages instanceof CapturePages ? setInterval(() => {
+    if (subscribers.size > 0 && timer === undefined) flush();
+  }, options.poll) : undefined;
+  poller?.unref();
+
+  // Counting the files also marks redeliveries: an accepted line whose event id was seen before.
+  if (pages instanceof CapturePages) {
+    void pages.count((bytes, start, end, n) => {
+      const id = acceptedIdOf(bytes, start, end);
+      if (id !== null && ids.see(id, n) !== undefined && dups.size < 1_000_000) dups.add(n);
+    });
+  }
+
+  const forwardsOf = (seq: number | undefined): RowForward[] => (seq === undefined ? [] : [...(forwards.get(seq)?.byUrl.values() ?? [])]);
+
+  const read = (line: PageLine): InspectRow | null => {
+    const r = readCaptureLine(line.text);
+    if (r === null) return null;
+    const seq = seqOf.get(line.n);
+    return rowOf(r, line.n, line.file === '' ? null : line.file, { seq: seq ?? null, duplicate: dups.has(line.n), forwards: forwardsOf(seq) });
+  };
+
+  const broadcast = (event: 'rows' | 'forwards' | 'reset', data: unknown): void => {
+    for (const s of subscribers) {
+      try {
+        s(event, data);
+      } catch {
+        subscribers.delete(s);
+      }
+    }
+  };
+
+  /** New lines (this run's), matched to their events; the newest go to the pages. */
+  const flush = (): void => {
+    timer = undefined;
+    if (closed) return;
+    let lines: PageLine[];
+    if (pages instanceof CapturePages) {
+      lines = pages.refresh();
+      // Each answered request wrote one line, in order: match them up by time and status.
+      let p = 0;
+      for (const line of lines) {
+        const stamp = stampOf(line.text);
+        if (stamp === null) continue;
+        let k = p;
+        while (k < pending.length && !((pending[k] as ListenEvent).received_at === stamp.at && (pending[k] as ListenEvent).status === stamp.status)) k++;
+        if (k === pending.length) continue;
+        const ev = pending[k] as ListenEvent;
+        p = k + 1;
+        capSet(seqOf, line.n, ev.seq, 100_000);
+        capSet(nOf, ev.seq, line.n, 100_000);
+        if (ev.duplicate) dups.add(line.n);
+      }
+      pending = pending.slice(p);
+      if (pending.length > 10_000) pending = pending.slice(-10_000);
+    } else {
+      lines = fresh;
+      fresh = [];
+    }
+    if (subscribers.size === 0 || lines.length === 0) return;
+    const rows: InspectRow[] = [];
+    for (const line of lines.slice(-LIVE_ROWS)) {
+      const row = read(line);
+      if (row !== null) rows.push(row);
+    }
+    const batch: LiveBatch = { rows, total: pages.total.lines };
+    broadcast('rows', batch);
+  };
+  const schedule = (): void => {
+    if (timer === undefined && !closed) timer = setTimeout(flush, batchMs);
+  };
+
+  const flushForwards = (): void => {
+    forwardTimer = undefined;
+    const updates: ForwardUpdate[] = [];
+    for (const seq of changedForwards) {
+      const n = nOf.get(seq);
+      if (n !== undefined) updates.push({ n, forwards: forwardsOf(seq) });
+    }
+    changedForwards.clear();
+    if (updates.length > 0) broadcast('forwards', updates.slice(-LIVE_ROWS));
+  };
+  const forwardEntry = (seq: number) => {
+    let f = forwards.get(seq);
+    if (f === undefined) {
+      f = { attempts: [], byUrl: new Map() };
+      capSet(forwards, seq, f, KEEP_FORWARDS);
+    }
+    return f;
+  };
+  const forwardChanged = (seq: number): void => {
+    changedForwards.add(seq);
+    if (forwardTimer === undefined && !closed) forwardTimer = setTimeout(() => {
+      // After the rows of the same batch, so the page has the row to patch.
+      if (timer !== undefined) flush();
+      flushForwards();
+    }, batchMs);
+  };
+
+  /** Walks records newest first from `before`, calling `visit` until it returns false or `maxLines` are read. */
+  const walk = (before: number | null, maxLines: number, visit: (line: PageLine) => boolean): number | null => {
+    let cursor = before;
+    let seen = 0;
+    while (seen < maxLines) {
+      const { lines, next } = pages.before(cursor, Math.min(1000, maxLines - seen));
+      for (const line of lines) {
+        seen++;
+        cursor = line.n;
+        if (!visit(line)) return line.n;
+      }
+      if (next === null) return null;
+      cursor = next;
+    }
+    return cursor;
+  };
+
+  const readAt = (n: number): { line: PageLine; read: ReadCapture } | undefined => {
+    const line = pages.line(n);
+    if (line === undefined) return undefined;
+    const r = readCaptureLine(line.text);
+    return r === null ? undefined : { line, read: r };
+  };
+
+  const targetsFor = (url: string | undefined, type: string | null): URL[] => {
+    if (url !== undefined && url.trim() !== '') return [resolveTarget(url)];
+    if (routes.length === 0) throw new InvalidInput('no URL given, and no forward target to replay to', 'type a URL (or a port, such as 3000)');
+    return [...router(type ?? '')];
+  };
+
+  const deliverAllOf = async (items: Array<{ n: number | null; id: string | null; url: URL; headers: Record<string, string>; body: Buffer }>, truncated: number): Promise<ActionResult> => {
+    const results = items.length === 0 ? [] : await deliver(items.map((i) => ({ url: i.url, headers: i.headers, body: i.body })), {
+      concurrency: 8,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      userAgent: options.userAgent ?? 'onepush-cli',
+    });
+    const sent = results.map((r, k) => {
+      const i = items[k] as (typeof items)[number];
+      return sentOf(i.n, i.id, i.url, r);
+    });
+    return { sent, ok: sent.filter((s) => s.ok).length, failed: sent.filter((s) => !s.ok).length, truncated };
+  };
+
+  const requireSecret = (what: string): string => {
+    if (secret === undefined) throw new InvalidInput(`no secret: cannot ${what}`, `start onepush with --secret (or ONEPUSH_WEBHOOK_SECRET), or send the original bytes and signature`);
+    return secret;
+  };
+
+  const signedHeaders = (body: Buffer, signing: 'sign' | 'unsigned' | 'wrong' | 'original', captured: Record<string, string> | null): Record<string, string> => {
+    if (signing === 'original') {
+      return replayRequest({ source: '', line: 0, id: null, type: null, timeMs: null, body, headers: captured ?? {} }, { keepSignature: true, sign }).headers;
+    }
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (signing === 'sign') headers['x-onepush-signature'] = sign(body, requireSecret('sign it'));
+    // A signature of the right shape that is not this body's: for testing that the app refuses it.
+    if (signing === 'wrong') headers['x-onepush-signature'] = sign(body, `${secret ?? ''}-not-the-secret`);
+    return headers;
+  };
+
+  return {
+    info() {
+      const total = pages.total;
+      return {
+        mode: options.mode,
+        version: options.version,
+        sources: [...pages.files],
+        verifying: secret !== undefined,
+        url: options.webhookUrl ?? null,
+        endpoints,
+        total: total.lines,
+        indexing: !total.complete,
+        memory_limit: memory === null ? null : (options.memoryLimit ?? 1000),
+      };
+    },
+
+    page(before, limit, filter) {
+      // What was written since the last batch is part of the page (and goes to the live pages now).
+      if (!closed) {
+        clearTimeout(timer);
+        flush();
+      }
+      const want = Math.max(1, Math.min(PAGE_MAX, Math.floor(limit) || 100));
+      const match = isEmptyFilter(filter) ? null : rowMatcher(filter);
+      const rows: InspectRow[] = [];
+      let scanned = 0;
+      const next = walk(before, match === null ? want * 4 : SCAN_LINES, (line) => {
+        scanned++;
+        const row = read(line);
+        if (row !== null && (match === null || match(row))) rows.push(row);
+        return rows.length < want;
+      });
+      return { rows, total: pages.total.lines, next, scanned };
+    },
+
+    detail(n) {
+      const at = readAt(n);
+      if (at === undefined) return undefined;
+      const seq = seqOf.get(n);
+      const row = rowOf(at.read, n, at.line.file === '' ? null : at.line.file, { seq: seq ?? null, duplicate: dups.has(n), forwards: forwardsOf(seq) });
+      const lifecycle: InspectDetail['lifecycle'] = [];
+      if (row.email_id !== null) {
+        const emailId = row.email_id;
+        walk(null, LIFECYCLE_LINES, (line) => {
+          if (!line.text.includes(emailId)) return true;
+          const r = read(line);
+          if (r !== null && r.email_id === emailId) lifecycle.push({ n: r.n, type: r.type, kind: r.kind, received_at: r.received_at, id: r.id, status: r.status });
+          return lifecycle.length < 50;
+        });
+        lifecycle.reverse();
+      }
+      return detailOf(at.read, row, secret, seq === undefined ? [] : [...(forwards.get(seq)?.attempts ?? [])], lifecycle);
+    },
+
+    body(n) {
+      const at = readAt(n);
+      if (at === undefined || at.read.capture.body === null) return undefined;
+      const id = at.read.payload !== null && typeof at.read.payload.id === 'string' ? at.read.payload.id : `record-${n}`;
+      return { bytes: at.read.body, name: `${id.replace(/[^\w.-]/g, '_').slice(0, 100)}.json` };
+    },
+
+    async replay(req) {
+      const signing = req.signing === 'original' ? 'original' : 'sign';
+      if (signing === 'sign') requireSecret('re-sign');
+      const chosen: Array<{ n: number; read: ReadCapture }> = [];
+      let truncated = 0;
+      if (req.records !== undefined) {
+        if (!Array.isArray(req.records) || !req.records.every((n) => Number.isSafeInteger(n))) throw new InvalidInput('records must be a list of record numbers');
+        for (const n of req.records.slice(0, MAX_REPLAY)) {
+          const at = readAt(n);
+          if (at === undefined) throw new InvalidInput(`no record ${n}`);
+          chosen.push({ n, read: at.read });
+        }
+        truncated = Math.max(0, req.records.length - MAX_REPLAY);
+      } else {
+        const match = rowMatcher(req.filter ?? {});
+        walk(null, Number.MAX_SAFE_INTEGER, (line) => {
+          const r = readCaptureLine(line.text);
+          if (r === null) return true;
+          const row = rowOf(r, line.n, null, { seq: seqOf.get(line.n) ?? null, duplicate: dups.has(line.n), forwards: forwardsOf(seqOf.get(line.n)) });
+          if (!match(row)) return true;
+          if (chosen.length < MAX_REPLAY) chosen.push({ n: line.n, read: r });
+          else truncated++;
+          return true;
+        });
+        chosen.reverse();
+      }
+      const items = [];
+      for (const { n, read: r } of chosen) {
+        if (r.capture.body === null) continue;
+        const type = r.payload !== null && typeof r.payload.type === 'string' ? r.payload.type : null;
+        const id = r.payload !== null && typeof r.payload.id === 'string' ? r.payload.id : null;
+        const headers = signedHeaders(r.body, signing, r.capture.headers);
+        for (const url of targetsFor(req.url, type)) items.push({ n, id, url, headers, body: r.body });
+      }
+      return deliverAllOf(items, truncated);
+    },
+
+    async send(req) {
+      if (typeof req.body !== 'string') throw new InvalidInput('body must be a string');
+      const body = Buffer.from(req.body, 'utf8');
+      const signing = req.signing === 'unsigned' || req.signing === 'wrong' ? req.signing : 'sign';
+      let type: string | null = null;
+      let id: string | null = null;
+      try {
+        const v = parseJson(req.body) as Record<string, unknown> | null;
+        if (v !== null && typeof v === 'object') {
+          type = typeof v.type === 'string' ? v.type : null;
+          id = typeof v.id === 'string' ? v.id : null;
+        }
+      } catch {
+        // not JSON: sent as it is (testing the app's refusal)
+      }
+      const headers = signedHeaders(body, signing, null);
+      return deliverAllOf(targetsFor(req.url, type).map((url) => ({ n: null, id, url, headers, body })), 0);
+    },
+
+    curl(req) {
+      let body: Buffer;
+      let captured: Record<string, string> | null = null;
+      let type: string | null = null;
+      if (typeof req.body === 'string') body = Buffer.from(req.body, 'utf8');
+      else if (typeof req.record === 'number') {
+        const at = readAt(req.record);
+        if (at === undefined) throw new InvalidInput(`no record ${req.record}`);
+        body = at.read.body;
+        captured = at.read.capture.headers;
+        type = at.read.payload !== null && typeof at.read.payload.type === 'string' ? at.read.payload.type : null;
+      } else throw new InvalidInput('give a record or a body');
+      if (typeof req.body === 'string') {
+        try {
+          const v = parseJson(req.body) as Record<string, unknown> | null;
+          type = v !== null && typeof v === 'object' && typeof v.type === 'string' ? v.type : null;
+        } catch {
+          // not JSON
+        }
+      }
+      const signing = req.signing ?? (secret === undefined ? (captured === null ? 'unsigned' : 'original') : 'sign');
+      const headers = signedHeaders(body, signing, captured);
+      const url = req.url !== undefined && req.url.trim() !== '' ? resolveTarget(req.url) : routes.length > 0 ? router(type ?? '')[0] : undefined;
+      if (url === undefined) throw new InvalidInput('no URL given, and no forward target for this event', 'type a URL (or a port, such as 3000)');
+      // The URL as given (a password in it is the user's own, and curl needs it).
+      return curlCommand(url.href, headers, body);
+    },
+
+    subscribe(s) {
+      subscribers.add(s);
+      return () => subscribers.delete(s);
+    },
+
+    onEvent(ev) {
+      if (closed) return;
+      if (pages instanceof CapturePages) pending.push(ev);
+      else if (ev.duplicate) dups.add(ev.seq);
+      schedule();
+    },
+
+    onCapture(seq, line) {
+      if (memory === null || closed) return;
+      const text = line.endsWith('\n') ? line.slice(0, -1) : line;
+      memory.push(seq, text);
+      capSet(seqOf, seq, seq, 100_000);
+      capSet(nOf, seq, seq, 100_000);
+      fresh.push({ n: seq, text, file: '' });
+      if (fresh.length > LIVE_ROWS) fresh.splice(0, fresh.length - LIVE_ROWS);
+    },
+
+    onForward(r) {
+      const f = forwardEntry(r.seq);
+      f.attempts.push({ url: r.url, attempt: r.attempt, outcome: r.outcome, status: r.status, latency_ms: r.latency_ms, error: r.error, message: r.message, response: r.response, retry_in_ms: r.retry_in_ms, at: new Date().toISOString() });
+      if (f.attempts.length > KEEP_ATTEMPTS * Math.max(1, endpoints.length)) f.attempts.splice(0, 1);
+      f.byUrl.set(r.url, { url: r.url, outcome: r.outcome, status: r.status, attempts: r.attempt });
+      forwardChanged(r.seq);
+    },
+
+    onNotRouted(n) {
+      forwardEntry(n.seq).byUrl.set('', { url: '', outcome: 'not_routed', status: null, attempts: 0 });
+      forwardChanged(n.seq);
+    },
+
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      clearTimeout(forwardTimer);
+      clearInterval(poller);
+      subscribers.clear();
+      if (pages instanceof CapturePages) pages.close();
+    },
+  };
+}
+
+/** The inspector's page and API, with the run's token: hand `http.handle` to a server. */
+export function inspectorSite(options: InspectorOptions & { hosts: () => ReadonlySet<string>; onError?: (e: Error) => void }): { inspector: Inspector; http: InspectorHttp } {
+  const inspector = createInspector(options);
+  const token = randomBytes(24).toString('hex');
+  const http = inspectorHttp({ inspector, token, hosts: options.hosts, ...(options.onError ? { onError: options.onError } : {}) });
+  return { inspector, http };
+}
+
+export interface InspectServerOptions extends Omit<InspectorOptions, 'mode' | 'files' | 'growing' | 'webhookUrl'> {
+  /** Address to bind (default 127.0.0.1). */
+  host?: string;
+  /** Port (default 4243; 0 = any free port). */
+  port?: number;
+  onError?: (e: Error) => void;
+}
+
+/** A running `onepush inspect`. */
+export interface InspectServer {
+  /** The page's address, e.g. http://localhost:4243/. */
+  url: string;
+  port: number;
+  inspector: Inspector;
+  close(): Promise<void>;
+}
+
+/** The inspector's address for a server bound to `host`:`port`. */
+export function inspectorUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '::' || isLoopback(host) ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}/`;
+}
+
+/** `onepush inspect`: the page over capture files (the last one re-read as it grows), on its own port. */
+export async function inspect(files: readonly string[], options: InspectServerOptions): Promise<InspectServer> {
+  const host = options.host ?? '127.0.0.1';
+  let port = options.port ?? DEFAULT_INSPECT_PORT;
+  const { inspector, http } = inspectorSite({ ...options, mode: 'inspect', files, growing: true, poll: options.poll ?? 1000, hosts: () => hosts });
+  let hosts: ReadonlySet<string> = ownHosts(host, port);
+  let server;
+  try {
+    server = await startInspectorServer(host, port, http);
+  } catch (e) {
+    inspector.close();
+    throw e;
+  }
+  port = server.port;
+  hosts = ownHosts(host, port);
+  return {
+    url: inspectorUrl(host, port),
+    port,
+    inspector,
+    async close() {
+      await server.close();
+      inspector.close();
+    },
+  };
+}
