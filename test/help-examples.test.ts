@@ -75,7 +75,7 @@ const ports = await Promise.all([3000, 4242, 3443].flatMap((port) => [portFree(p
 const skip = need.length > 0 ? `needs ${need.join(', ')}` : ports.includes(false) ? 'ports 3000, 3443 and 4242 must be free on 127.0.0.1 and ::1 (the examples use them)' : false;
 
 // The --help texts, in-process (src/cli.ts's `run`); the examples themselves run as the built CLI.
-const helps = ['', 'listen', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'events', 'secret', 'config'];
+const helps = ['', 'listen', 'inspect', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'events', 'secret', 'config'];
 const texts = await Promise.all(helps.map(async (cmd) => (await runCli([...(cmd ? [cmd] : []), '--help'])).stdout));
 
 describe('every --help example works as printed', { skip }, () => {
@@ -106,6 +106,8 @@ describe('every --help example works as printed', { skip }, () => {
       return JSON.stringify({ v: 1, received_at: new Date(now - (4 - i) * 60_000).toISOString(), method: 'POST', path: '/webhooks/onepush', headers: { 'content-type': 'application/json', 'x-onepush-signature': hmac(body) }, body, body_encoding: 'utf8', verified: true, status: 200 });
     });
     writeFileSync(join(project, '.onepush', 'events.ndjson'), `${lines.join('\n')}\n`, { mode: 0o600 });
+    // The logs `onepush inspect old.ndjson new.ndjson` names.
+    for (const name of ['old.ndjson', 'new.ndjson']) writeFileSync(join(project, name), `${lines.join('\n')}\n`);
     // On both loopbacks: the examples reach them as localhost (see ListenOn in helpers/servers.ts).
     app = await startStrictReceiver(SECRET, 3000, { bothLoopbacks: true });
     tls = await startHttpsApp(3443, { bothLoopbacks: true });
@@ -135,8 +137,14 @@ describe('every --help example works as printed', { skip }, () => {
     const closed = once(child, 'close');
     const before = app.received.length;
     const tlsBefore = tls?.received() ?? 0;
-    const port = /--port 0/.test(example) ? undefined : 4242;
-    if (port !== undefined) {
+    const inspector = example.startsWith('onepush inspect');
+    const port = /--port 0/.test(example) ? undefined : inspector ? 4243 : 4242;
+    if (inspector) {
+      // The inspector serves a page: once it listens (and printed its address), it is stopped.
+      if (port !== undefined) await waitForPort(port, child);
+      else await until(() => listeningPortsOf(child.pid as number).length > 0, child, 'it listened');
+      await until(() => /Ready/.test(out), child, 'it printed its banner');
+    } else if (port !== undefined) {
       await waitForPort(port, child);
       const sent = await runCli(['trigger', 'email.bounced', '--to', `http://127.0.0.1:${port}/webhooks/onepush`], { cwd: project, env: { ONEPUSH_WEBHOOK_SECRET: undefined } });
       assert.equal(sent.code, 0, `${example}: the listener should answer 200: ${sent.stdout}${sent.stderr}`);
@@ -153,8 +161,9 @@ describe('every --help example works as printed', { skip }, () => {
   }
 
   const examples = [...new Set(texts.flatMap(examplesOf))];
-  const listeners = examples.filter((e) => /^onepush listen/.test(e));
-  const others = examples.filter((e) => !/^onepush listen/.test(e));
+  // Long-running: they serve until Ctrl-C.
+  const listeners = examples.filter((e) => /^onepush (listen|inspect)/.test(e));
+  const others = examples.filter((e) => !/^onepush (listen|inspect)/.test(e));
 
   // From new-user.test.ts (issue #13, item 10): this file is the one that may use port 4242, and it is free here.
   test('trigger --to localhost:4242 with nothing there: "is onepush listen running? (4242 is its port)"', async () => {
