@@ -109,6 +109,16 @@ test('DuplicateTracker remembers when an id was first seen, and forgets the olde
   assert.equal(t.see('c', 9900), 9000);
 });
 
+test('DuplicateTracker keeps forgetting the oldest, in order, long past its limit', () => {
+  const t = new DuplicateTracker(3);
+  for (let i = 0; i < 20; i++) assert.equal(t.see(`id${i}`, i), undefined);
+  // the newest three are remembered, nothing older
+  for (const i of [17, 18, 19]) assert.equal(t.see(`id${i}`, -1), i);
+  assert.equal(t.see('id16', 16), undefined, 'id16 was forgotten');
+  assert.equal(t.see('id17', -1), undefined, 'then id17, the oldest');
+  assert.equal(t.see('id19', -1), 19);
+});
+
 test('parseSize', () => {
   assert.equal(parseSize('1mb'), 1048576);
   assert.equal(parseSize('512kb'), 524288);

@@ -144,6 +144,13 @@ export function acceptedChecks(payload: Record<string, unknown> | null, id: stri
  */
 export class DuplicateTracker<T = number> {
   private readonly seen = new Map<string, T>();
+  /**
+   * The ids in the order they were first seen, from `head` on. Not `seen.keys().next()`: a Map keeps a deleted
+   * entry's slot until it grows again, and iteration walks those slots, so past the limit each call cost as many
+   * steps as ids forgotten since (counting a million-line log slowed to a few thousand lines a second).
+   */
+  private order: string[] = [];
+  private head = 0;
   constructor(private readonly limit = 100_000) {}
 
   /** Records `id` first seen with `first`; returns the value of its first sighting, or undefined for a new id. */
@@ -151,10 +158,15 @@ export class DuplicateTracker<T = number> {
     const earlier = this.seen.get(id);
     if (earlier !== undefined) return earlier;
     if (this.seen.size >= this.limit) {
-      const oldest = this.seen.keys().next().value;
+      const oldest = this.order[this.head++];
       if (oldest !== undefined) this.seen.delete(oldest);
+      if (this.head >= this.limit) {
+        this.order = this.order.slice(this.head);
+        this.head = 0;
+      }
     }
     this.seen.set(id, first);
+    this.order.push(id);
     return undefined;
   }
 }
