@@ -103,10 +103,10 @@ export class CapturePages {
   }
 
   /**
-   * New whole lines of a growing log since the last call, oldest first (a log that shrank or was replaced is read
-   * again from its new end: what was before stays as it was counted).
+   * Takes in the new whole lines of a growing log since the last call, a slice of at most 4 MiB at a time: each is
+   * seen by `visit` (its bytes, and `n`), and the newest `keep` are returned, oldest first.
    */
-  refresh(): PageLine[] {
+  refresh(visit: (bytes: Buffer, start: number, end: number, n: number) => void, keep: number): PageLine[] {
     const last = this.parts[this.parts.length - 1];
     if (last === undefined || !last.grows || this.closed) return [];
     let size: number;
@@ -115,26 +115,38 @@ export class CapturePages {
     } catch {
       return [];
     }
-    if (size <= last.size) return [];
-    const bytes = readAt(last.fd, last.size, size - last.size);
-    const cut = bytes.lastIndexOf(10);
-    if (cut === -1) return [];
-    const from = last.base + last.size;
-    const lines = splitLines(bytes.subarray(0, cut + 1), from, last.path);
-    last.size += cut + 1;
-    // Counted at once when counting had caught up (the usual case: a listener's new lines).
-    if (this.countedTo === from) {
-      this.counted += lines.length;
-      this.countedTo = this.end;
+    const kept: PageLine[] = [];
+    while (size > last.size) {
+      const bytes = readAt(last.fd, last.size, Math.min(size - last.size, 16 * CHUNK));
+      const cut = bytes.lastIndexOf(10);
+      if (cut === -1) break;
+      const from = last.base + last.size;
+      // Counted here when counting had caught up (the usual case: a listener's new lines); else counting will.
+      const counting = this.countedTo === from;
+      let start = 0;
+      let nl: number;
+      while ((nl = bytes.indexOf(10, start)) !== -1 && nl <= cut) {
+        if (counting) {
+          this.counted++;
+          visit(bytes, start, nl, from + start);
+        }
+        if (nl > start) {
+          kept.push({ n: from + start, text: bytes.toString('utf8', start, nl), file: last.path });
+          if (kept.length > keep * 2) kept.splice(0, kept.length - keep);
+        }
+        start = nl + 1;
+      }
+      last.size += cut + 1;
+      if (counting) this.countedTo = this.end;
     }
-    return lines;
+    return kept.length > keep ? kept.slice(-keep) : kept;
   }
 
   /**
    * Counts the lines in the background, a slice at a time (each slice yields to the event loop); `visit` sees each
    * whole line's bytes (`bytes[start..end)`, `n` where it starts), oldest first.
    */
-  count(visit?: (bytes: Buffer, start: number, end: number, n: number) => void, onProgress?: () => void): Promise<void> {
+  count(visit?: (bytes: Buffer, start: number, end: number, n: number) => void): Promise<void> {
     this.counting ??= (async () => {
       let want = 4 * CHUNK;
       while (!this.closed && this.countedTo < this.end) {
@@ -161,7 +173,6 @@ export class CapturePages {
           start = nl + 1;
         }
         this.countedTo += last + 1;
-        onProgress?.();
         await new Promise<void>((r) => setImmediate(r));
       }
     })();

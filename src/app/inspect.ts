@@ -205,13 +205,13 @@ export function createInspector(options: InspectorOptions): Inspector {
   }, options.poll) : undefined;
   poller?.unref();
 
-  // Counting the files also marks redeliveries: an accepted line whose event id was seen before.
-  if (pages instanceof CapturePages) {
-    void pages.count((bytes, start, end, n) => {
-      const id = acceptedIdOf(bytes, start, end);
-      if (id !== null && ids.see(id, n) !== undefined && dups.size < 1_000_000) dups.add(n);
-    });
-  }
+  // Counting the files (and the lines a listener adds) also marks redeliveries: an accepted line whose event id was
+  // seen before.
+  const markDuplicate = (bytes: Buffer, start: number, end: number, n: number): void => {
+    const id = acceptedIdOf(bytes, start, end);
+    if (id !== null && ids.see(id, n) !== undefined && dups.size < 1_000_000) dups.add(n);
+  };
+  if (pages instanceof CapturePages) void pages.count(markDuplicate);
 
   const forwardsOf = (seq: number | undefined): RowForward[] => (seq === undefined ? [] : [...(forwards.get(seq)?.byUrl.values() ?? [])]);
 
@@ -238,23 +238,23 @@ export function createInspector(options: InspectorOptions): Inspector {
     if (closed) return;
     let lines: PageLine[];
     if (pages instanceof CapturePages) {
-      lines = pages.refresh();
-      // Each answered request wrote one line, in order: match them up by time and status.
+      lines = pages.refresh(markDuplicate, Math.min(Math.max(LIVE_ROWS, pending.length), 20_000));
+      // Each answered request wrote one line, in order: match them up by time and status (both in time order, so
+      // a line whose event is no longer pending is passed over at once).
       let p = 0;
       for (const line of lines) {
         const stamp = stampOf(line.text);
         if (stamp === null) continue;
         let k = p;
-        while (k < pending.length && !((pending[k] as ListenEvent).received_at === stamp.at && (pending[k] as ListenEvent).status === stamp.status)) k++;
-        if (k === pending.length) continue;
-        const ev = pending[k] as ListenEvent;
+        while (k < pending.length && (pending[k] as ListenEvent).received_at <= stamp.at && !((pending[k] as ListenEvent).received_at === stamp.at && (pending[k] as ListenEvent).status === stamp.status)) k++;
+        const ev = pending[k];
+        if (ev === undefined || ev.received_at !== stamp.at || ev.status !== stamp.status) continue;
         p = k + 1;
         capSet(seqOf, line.n, ev.seq, 100_000);
         capSet(nOf, ev.seq, line.n, 100_000);
-        if (ev.duplicate) dups.add(line.n);
       }
-      pending = pending.slice(p);
-      if (pending.length > 10_000) pending = pending.slice(-10_000);
+      // What was not matched by now never will be (its line could not be written).
+      pending = [];
     } else {
       lines = fresh;
       fresh = [];
@@ -510,9 +510,15 @@ export function createInspector(options: InspectorOptions): Inspector {
 
     onEvent(ev) {
       if (closed) return;
-      if (pages instanceof CapturePages) pending.push(ev);
-      else if (ev.duplicate) dups.add(ev.seq);
-      schedule();
+      if (pages instanceof CapturePages) {
+        pending.push(ev);
+        // With no page open, the log is taken in every LIVE_ROWS events (cheap: no line is parsed), not on a timer.
+        if (subscribers.size > 0) schedule();
+        else if (pending.length >= LIVE_ROWS) flush();
+      } else {
+        if (ev.duplicate) dups.add(ev.seq);
+        schedule();
+      }
     },
 
     onCapture(seq, line) {
