@@ -1,4 +1,4 @@
-// Builds dist/: esbuild bundles the CLI and the library; tsc emits the library's .d.ts.
+// Builds dist/: esbuild bundles the CLI, the library and the inspector's page; tsc emits the library's .d.ts.
 //
 // Why this shape (the start-up target for `onepush verify`; figures: bench/startup.bench.ts, 2026-11-30,
 // ratios to `node -e 0` measured in the same run):
@@ -109,6 +109,22 @@ await Promise.all([
     entryPoints: ['src/index.ts'],
     outdir: 'dist',
     format: 'esm',
+  }),
+  // The inspector's page (served by the inspector as /_onepush/app.js and /_onepush/app.css): plain DOM, no
+  // runtime dependency, one script and one stylesheet (its Content-Security-Policy allows nothing else).
+  build({
+    absWorkingDir: root,
+    entryPoints: [
+      { in: 'src/inspector-page/main.ts', out: 'app' },
+      { in: 'src/inspector-page/style.css', out: 'app' },
+    ],
+    outdir: 'dist/inspector',
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2020',
+    logLevel: 'warning',
   }),
 ]);
 
