@@ -4,9 +4,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { networkInterfaces, hostname } from 'node:os';
 import { join } from 'node:path';
 import { InvalidInput, isOnepushError } from '../core/errors.js';
-import { parseFilter, type CurlRequest, type ReplayRequest, type SendRequest } from '../core/inspect-model.js';
+import {
+  parseFilter,
+  type ActionResult,
+  type CurlRequest,
+  type InspectDetail,
+  type InspectFilter,
+  type InspectInfo,
+  type RecordPage,
+  type ReplayRequest,
+  type SendRequest,
+} from '../core/inspect-model.js';
 import { isLoopback } from '../core/target.js';
-import type { Inspector } from '../app/inspect.js';
 import { fixturesDir } from './fixtures.js';
 
 // The inspector's HTTP side (README: The inspector, Security): the page, its bundle and its API, on the listener's
@@ -37,8 +46,24 @@ const MAX_ACTION_BODY = 12 * 1024 * 1024;
 const STREAM_BEHIND = 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
 
+/** A page subscribed to live rows; `send` returns false when the page is not keeping up (batches are then skipped). */
+export type Subscriber = (event: 'rows' | 'forwards' | 'reset', data: unknown) => boolean;
+
+/** What the page's API calls (src/app/inspect.ts makes it). */
+export interface InspectorService {
+  info(): InspectInfo;
+  page(before: number | null, limit: number, filter: InspectFilter): RecordPage;
+  detail(n: number): InspectDetail | undefined;
+  /** The body's exact bytes and a file name for a download. */
+  body(n: number): { bytes: Buffer; name: string } | undefined;
+  replay(req: ReplayRequest): Promise<ActionResult>;
+  send(req: SendRequest): Promise<ActionResult>;
+  curl(req: CurlRequest): string;
+  subscribe(s: Subscriber): () => void;
+}
+
 export interface InspectorHttpOptions {
-  inspector: Inspector;
+  inspector: InspectorService;
   /** The run's token (only the page gets it). */
   token: string;
   /** The names (host:port, lowercase) this server may be reached by; called per request (the port may be 0 until bound). */

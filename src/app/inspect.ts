@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CapturePages, type PageLine } from '../adapters/capture-pages.js';
-import { inspectorHttp, ownHosts, startInspectorServer, type InspectorHttp } from '../adapters/inspector-http.js';
+import { inspectorHttp, ownHosts, startInspectorServer, type InspectorHttp, type InspectorService, type Subscriber } from '../adapters/inspector-http.js';
 import { deliver, type DeliveryResult } from '../adapters/delivery.js';
 import { redactUrl, shellArg } from '../core/display.js';
 import { InvalidInput } from '../core/errors.js';
@@ -65,19 +65,10 @@ export interface InspectorOptions {
 }
 
 
-/** A page subscribed to live rows; `send` returns false when the page is not keeping up (batches are then skipped). */
-export type Subscriber = (event: 'rows' | 'forwards' | 'reset', data: unknown) => boolean;
+export type { Subscriber } from '../adapters/inspector-http.js';
 
-export interface Inspector {
-  info(): InspectInfo;
-  page(before: number | null, limit: number, filter: InspectFilter): RecordPage;
-  detail(n: number): InspectDetail | undefined;
-  /** The body's exact bytes and a file name for a download. */
-  body(n: number): { bytes: Buffer; name: string } | undefined;
-  replay(req: ReplayRequest): Promise<ActionResult>;
-  send(req: SendRequest): Promise<ActionResult>;
-  curl(req: CurlRequest): string;
-  subscribe(s: Subscriber): () => void;
+/** The inspector: what its page asks (InspectorService), and what a listener tells it. */
+export interface Inspector extends InspectorService {
   /** listen's callbacks (only in listen mode). */
   onEvent(ev: ListenEvent): void;
   /** The encoded capture line of each answered request (listen without a capture log). */
