@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CapturePages, type PageLine } from '../adapters/capture-pages.js';
 import { inspectorHttp, ownHosts, startInspectorServer, type InspectorHttp, type InspectorService, type Subscriber } from '../adapters/inspector-http.js';
-import { deliver, type DeliveryResult } from '../adapters/delivery.js';
+import { deliverAll, type DeliveryResult } from '../adapters/delivery.js';
 import { redactUrl, shellArg } from '../core/display.js';
 import { InvalidInput } from '../core/errors.js';
 import {
@@ -78,8 +78,18 @@ export interface Inspector extends InspectorService {
   close(): void;
 }
 
-/** Lines a filtered page reads at most per call (`next` goes on from there). */
-export const SCAN_LINES = 20_000;
+/** Lines a filtered page reads at most per call, and for how long (`next` goes on from there). */
+export const SCAN_LINES = 100_000;
+const SCAN_MS = 300;
+
+/** One request an action sends. */
+interface Outgoing {
+  n: number | null;
+  id: string | null;
+  url: URL;
+  headers: Record<string, string>;
+  body: Buffer;
+}
 /** Live rows sent to a page per batch at most (the newest; the rest are a page away). */
 export const LIVE_ROWS = 500;
 /** Events of this run whose forwarding is kept. */
@@ -214,9 +224,10 @@ export function createInspector(options: InspectorOptions): Inspector {
   };
 
   const broadcast = (event: 'rows' | 'forwards' | 'reset', data: unknown): void => {
+    const json = JSON.stringify(data);
     for (const s of subscribers) {
       try {
-        s(event, data);
+        s(event, json);
       } catch {
         subscribers.delete(s);
       }
@@ -290,12 +301,17 @@ export function createInspector(options: InspectorOptions): Inspector {
     }, batchMs);
   };
 
-  /** Walks records newest first from `before`, calling `visit` until it returns false or `maxLines` are read. */
-  const walk = (before: number | null, maxLines: number, visit: (line: PageLine) => boolean): number | null => {
+  /**
+   * Walks records newest first from `before`, calling `visit` until it returns false, `maxLines` are read, or
+   * `maxMs` have passed; yields to the event loop every few hundred lines, so a listener on the same thread goes on
+   * answering while a search reads a large log. Resolves with where to go on (null: the start of the files).
+   */
+  const walk = async (before: number | null, maxLines: number, visit: (line: PageLine) => boolean, maxMs = Number.POSITIVE_INFINITY, signal?: AbortSignal): Promise<number | null> => {
     let cursor = before;
     let seen = 0;
-    while (seen < maxLines) {
-      const { lines, next } = pages.before(cursor, Math.min(1000, maxLines - seen));
+    const until = performance.now() + maxMs;
+    while (seen < maxLines && !closed && signal?.aborted !== true) {
+      const { lines, next } = pages.before(cursor, Math.min(500, maxLines - seen));
       for (const line of lines) {
         seen++;
         cursor = line.n;
@@ -303,6 +319,8 @@ export function createInspector(options: InspectorOptions): Inspector {
       }
       if (next === null) return null;
       cursor = next;
+      if (performance.now() >= until) break;
+      await new Promise<void>((r) => setImmediate(r));
     }
     return cursor;
   };
@@ -320,17 +338,26 @@ export function createInspector(options: InspectorOptions): Inspector {
     return [...router(type ?? '')];
   };
 
-  const deliverAllOf = async (items: Array<{ n: number | null; id: string | null; url: URL; headers: Record<string, string>; body: Buffer }>, truncated: number): Promise<ActionResult> => {
-    const results = items.length === 0 ? [] : await deliver(items.map((i) => ({ url: i.url, headers: i.headers, body: i.body })), {
-      concurrency: 8,
-      timeoutMs: options.timeoutMs ?? 10_000,
-      userAgent: options.userAgent ?? 'onepush-cli',
-    });
-    const sent = results.map((r, k) => {
-      const i = items[k] as (typeof items)[number];
-      return sentOf(i.n, i.id, i.url, r);
-    });
-    return { sent, ok: sent.filter((s) => s.ok).length, failed: sent.filter((s) => !s.ok).length, truncated };
+  /** Sends `items` (made one at a time as they are sent: a large replay holds only what is in flight). */
+  const deliverAllOf = async (count: number, item: (k: number) => Outgoing[], truncated: number, signal?: AbortSignal): Promise<ActionResult> => {
+    const sent: SentRequest[] = [];
+    if (count > 0) {
+      const { createHttpClient } = await import('../adapters/http-client.js');
+      const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: 8 });
+      function* all(): Generator<Outgoing> {
+        for (let k = 0; k < count; k++) yield* item(k);
+      }
+      try {
+        await deliverAll(client, all(), (o) => ({ url: o.url, headers: o.headers, body: o.body }), (o, r) => {
+          // The whole answer for the first few; a line of it for the rest (a replay of thousands stays small).
+          const s = sentOf(o.n, o.id, o.url, r);
+          sent.push(sent.length < 20 ? s : { ...s, response: s.response.slice(0, 200) });
+        }, { concurrency: 8, timeoutMs: options.timeoutMs ?? 10_000, ...(signal ? { signal } : {}) });
+      } finally {
+        await client.close();
+      }
+    }
+    return { sent, ok: sent.filter((x) => x.ok).length, failed: sent.filter((x) => !x.ok).length, truncated };
   };
 
   const requireSecret = (what: string): string => {
@@ -365,7 +392,7 @@ export function createInspector(options: InspectorOptions): Inspector {
       };
     },
 
-    page(before, limit, filter) {
+    async page(before, limit, filter) {
       // What was written since the last batch is part of the page (and goes to the live pages now).
       if (!closed) {
         clearTimeout(timer);
@@ -375,16 +402,16 @@ export function createInspector(options: InspectorOptions): Inspector {
       const match = isEmptyFilter(filter) ? null : rowMatcher(filter);
       const rows: InspectRow[] = [];
       let scanned = 0;
-      const next = walk(before, match === null ? want * 4 : SCAN_LINES, (line) => {
+      const next = await walk(before, match === null ? want * 4 : SCAN_LINES, (line) => {
         scanned++;
         const row = read(line);
         if (row !== null && (match === null || match(row))) rows.push(row);
         return rows.length < want;
-      });
+      }, SCAN_MS);
       return { rows, total: pages.total.lines, next, scanned };
     },
 
-    detail(n) {
+    async detail(n) {
       const at = readAt(n);
       if (at === undefined) return undefined;
       const seq = seqOf.get(n);
@@ -392,12 +419,12 @@ export function createInspector(options: InspectorOptions): Inspector {
       const lifecycle: InspectDetail['lifecycle'] = [];
       if (row.email_id !== null) {
         const emailId = row.email_id;
-        walk(null, LIFECYCLE_LINES, (line) => {
+        await walk(null, LIFECYCLE_LINES, (line) => {
           if (!line.text.includes(emailId)) return true;
           const r = read(line);
           if (r !== null && r.email_id === emailId) lifecycle.push({ n: r.n, type: r.type, kind: r.kind, received_at: r.received_at, id: r.id, status: r.status });
           return lifecycle.length < 50;
-        });
+        }, SCAN_MS);
         lifecycle.reverse();
       }
       return detailOf(at.read, row, secret, seq === undefined ? [] : [...(forwards.get(seq)?.attempts ?? [])], lifecycle);
@@ -410,44 +437,43 @@ export function createInspector(options: InspectorOptions): Inspector {
       return { bytes: at.read.body, name: `${id.replace(/[^\w.-]/g, '_').slice(0, 100)}.json` };
     },
 
-    async replay(req) {
+    async replay(req, signal) {
       const signing = req.signing === 'original' ? 'original' : 'sign';
       if (signing === 'sign') requireSecret('re-sign');
-      const chosen: Array<{ n: number; read: ReadCapture }> = [];
+      // The records by number only: each is read again when its turn to be sent comes.
+      let chosen: number[] = [];
       let truncated = 0;
       if (req.records !== undefined) {
         if (!Array.isArray(req.records) || !req.records.every((n) => Number.isSafeInteger(n))) throw new InvalidInput('records must be a list of record numbers');
-        for (const n of req.records.slice(0, MAX_REPLAY)) {
-          const at = readAt(n);
-          if (at === undefined) throw new InvalidInput(`no record ${n}`);
-          chosen.push({ n, read: at.read });
-        }
+        chosen = req.records.slice(0, MAX_REPLAY);
+        for (const n of chosen) if (pages.line(n) === undefined) throw new InvalidInput(`no record ${n}`);
         truncated = Math.max(0, req.records.length - MAX_REPLAY);
       } else {
         const match = rowMatcher(req.filter ?? {});
-        walk(null, Number.MAX_SAFE_INTEGER, (line) => {
-          const r = readCaptureLine(line.text);
-          if (r === null) return true;
-          const row = rowOf(r, line.n, null, { seq: seqOf.get(line.n) ?? null, duplicate: dups.has(line.n), forwards: forwardsOf(seqOf.get(line.n)) });
-          if (!match(row)) return true;
-          if (chosen.length < MAX_REPLAY) chosen.push({ n: line.n, read: r });
+        await walk(null, Number.MAX_SAFE_INTEGER, (line) => {
+          const row = read(line);
+          if (row === null || !match(row)) return true;
+          if (chosen.length < MAX_REPLAY) chosen.push(line.n);
           else truncated++;
           return true;
-        });
+        }, Number.POSITIVE_INFINITY, signal);
+        // Oldest first, as they came.
         chosen.reverse();
       }
-      const items = [];
-      for (const { n, read: r } of chosen) {
-        if (r.capture.body === null) continue;
+      if (req.url !== undefined && req.url.trim() !== '') resolveTarget(req.url);
+      else targetsFor(undefined, null);
+      return deliverAllOf(chosen.length, (k) => {
+        const n = chosen[k] as number;
+        const r = readAt(n)?.read;
+        if (r === undefined || r.capture.body === null) return [];
         const type = r.payload !== null && typeof r.payload.type === 'string' ? r.payload.type : null;
         const id = r.payload !== null && typeof r.payload.id === 'string' ? r.payload.id : null;
         const headers = signedHeaders(r.body, signing, r.capture.headers);
-        for (const url of targetsFor(req.url, type)) items.push({ n, id, url, headers, body: r.body });
-      }
-      return deliverAllOf(items, truncated);
+        return targetsFor(req.url, type).map((url) => ({ n, id, url, headers, body: r.body }));
+      }, truncated, signal);
     },
 
-    async send(req) {
+    async send(req, signal) {
       if (typeof req.body !== 'string') throw new InvalidInput('body must be a string');
       const body = Buffer.from(req.body, 'utf8');
       const signing = req.signing === 'unsigned' || req.signing === 'wrong' ? req.signing : 'sign';
@@ -463,7 +489,8 @@ export function createInspector(options: InspectorOptions): Inspector {
         // not JSON: sent as it is (testing the app's refusal)
       }
       const headers = signedHeaders(body, signing, null);
-      return deliverAllOf(targetsFor(req.url, type).map((url) => ({ n: null, id, url, headers, body })), 0);
+      const targets = targetsFor(req.url, type);
+      return deliverAllOf(1, () => targets.map((url) => ({ n: null, id, url, headers, body })), 0, signal);
     },
 
     curl(req) {
