@@ -206,8 +206,10 @@ export class CapturePages {
         const start = Math.max(0, partEnd - want);
         const bytes = readAt(part.fd, start, partEnd - start);
         read += bytes.length;
-        // The first line starts at the beginning of the file, or after a newline in what was read.
-        const firstNl = start === 0 ? -1 : bytes.indexOf(10);
+        // The first line starts at the beginning of the file, or after a newline in what was read (not the last
+        // byte: that ends the line before pos).
+        const nl = start === 0 ? -1 : bytes.indexOf(10);
+        const firstNl = nl === bytes.length - 1 ? -1 : nl;
         if (firstNl === -1 && start > 0) {
           if (want >= MAX_LINE) {
             // A line too long to be a capture: skipped, whole.
