@@ -532,7 +532,7 @@ function scheduleFrame(): void {
 }
 
 /** Time one frame may spend parsing live batches. */
-const PARSE_BUDGET_MS = 8;
+const PARSE_BUDGET_MS = 4;
 
 /** Whether the live rows are shown as they come (first page, not loading a page). */
 const showingLive = (): boolean => isFirstPage() && !loading;
@@ -602,7 +602,7 @@ function drainRaw(): void {
 }
 
 /** Time one frame may spend building rows. */
-const RENDER_BUDGET_MS = 6;
+const RENDER_BUDGET_MS = 4;
 
 
 function flushLive(): void {
@@ -873,7 +873,7 @@ function actionsView(d: InspectDetail): HTMLElement {
   const download = h('a', { id: 'download', class: 'button', text: 'Download body', attrs: { download: '' } });
   if (Number.isSafeInteger(n) && n >= 0) download.href = `${API}/records/${n}/body?token=${encodeURIComponent(token)}`;
 
-  const editor = h('textarea', { id: 'editor', attrs: { spellcheck: 'false', rows: '16', 'aria-label': 'body to send' } });
+  const editor = h('textarea', { id: 'editor', attrs: { spellcheck: 'false', rows: '14', 'aria-label': 'body to send' } });
   editor.value = d.body.pretty ?? d.body.text ?? '';
   const editorError = h('div', { id: 'editor-error', class: 'error', attrs: { role: 'alert', hidden: '' } });
   const sendSigning = h(
