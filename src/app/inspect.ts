@@ -408,7 +408,7 @@ export function createInspector(options: InspectorOptions): Inspector {
         if (row !== null && (match === null || match(row))) rows.push(row);
         return rows.length < want;
       }, SCAN_MS);
-      return { rows, total: pages.total.lines, next, scanned };
+      return { rows, total: pages.total.lines, next, scanned, newest: pages.before(null, 1).lines[0]?.n ?? null };
     },
 
     async detail(n) {

@@ -330,7 +330,7 @@ async function loadPage(before: number | undefined, append = false): Promise<voi
     clearRows();
     scanned = 0;
     if (isFirstPage()) {
-      newestN = page.total - 1;
+      newestN = page.newest ?? -1;
       newWhileAway = 0;
       liveQueue = liveQueue.filter((r) => r.n > newestN && matches(r));
     } else liveQueue = [];
@@ -499,12 +499,10 @@ function renderInfo(i: InspectInfo): void {
 async function loadInfo(): Promise<void> {
   try {
     const i = await api<InspectInfo>('GET', `${API}/info`);
-    const grew = info !== null && i.total > info.total;
     info = i;
     renderInfo(i);
     if (detail !== null) renderSendSigning();
-    // While the capture files are indexed the newest records arrive last: refresh the first page.
-    if (grew && isFirstPage() && newestN < i.total - 1 && !loading) void loadPage(undefined);
+    // While the capture files are counted only the total grows (pages are read from the end, newest first).
     if (i.indexing) window.setTimeout(() => void loadInfo(), 1000);
   } catch (e) {
     byId('mode').textContent = 'offline';
