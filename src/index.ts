@@ -1,4 +1,4 @@
-// The library: every use case of the CLI (listen, trigger, replay, check, simulate, verify, sign) as a function of options
+// The library: every use case of the CLI (listen, inspect, trigger, replay, check, simulate, verify, sign) as a function of options
 // and callbacks that returns its outcome as data, never prints and never exits; and the core they are built on.
 export { sign, verify, explain, type Body, type Explanation } from './core/signature.js';
 export {
@@ -28,7 +28,9 @@ export { makeId } from './core/ids.js';
 export { encodeCapture, decodeCapture, captureBody, CaptureError, type Capture, type CaptureInput } from './core/capture.js';
 export { OnepushError, InvalidInput, UsageError, CheckFailed } from './core/errors.js';
 export { resolveTarget } from './core/target.js';
-export { DEFAULT_TARGET, DEFAULT_PORT, DEFAULT_PATH, DEFAULT_CAPTURE_LOG, DELIVERY_TIMEOUT_MS, LATENCY_BUDGET_MS } from './core/defaults.js';
+export { DEFAULT_TARGET, DEFAULT_PORT, DEFAULT_PATH, DEFAULT_CAPTURE_LOG, DEFAULT_INSPECT_PORT, DELIVERY_TIMEOUT_MS, LATENCY_BUDGET_MS } from './core/defaults.js';
+export { inspect, createInspector, type Inspector, type InspectorOptions, type InspectServer, type InspectServerOptions } from './app/inspect.js';
+export type { InspectRow, InspectDetail, InspectFilter, InspectInfo, RecordPage, ActionResult, SentRequest } from './core/inspect-model.js';
 export {
   deliver,
   isRetryable,

@@ -186,7 +186,8 @@ describe('every --help example works as printed', { skip }, () => {
       const interruptedShell = example.includes('|') && r.code === null && r.signal === 'SIGINT';
       assert.ok(expected.includes(r.code ?? -1) || interruptedShell, `exit ${r.code} (signal ${r.signal}): ${r.out}`);
       assert.doesNotMatch(r.out, /onepush: |\n\s+at /, r.out);
-      if (/--forward-to :?3000|--to :?3000|:3443/.test(example)) assert.ok(r.received >= 1, 'the app got the event');
+      // (inspect's --to only names where its page replays to: nothing is sent until asked)
+      if (/--forward-to :?3000|--to :?3000|:3443/.test(example) && !example.startsWith('onepush inspect')) assert.ok(r.received >= 1, 'the app got the event');
     });
   }
 

@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { errnoWords } from './files.js';
 
 // Capture logs of any size, read as pages (the inspector): a record is named by where its line starts (its byte
@@ -24,6 +24,8 @@ interface Part {
   size: number;
   /** The last file may grow (a listener appending). */
   grows: boolean;
+  ino: number;
+  dev: number;
 }
 
 /** A line longer than this is skipped whole (a capture line is at most ~14 MiB: a 10 MiB body as base64). */
@@ -77,7 +79,7 @@ export class CapturePages {
           throw new Error(`cannot read ${path}: not a regular file`);
         }
         const size = wholeLines(fd, st.size);
-        this.parts.push({ path, fd, base, size, grows: growing && i === paths.length - 1 });
+        this.parts.push({ path, fd, base, size, grows: growing && i === paths.length - 1, ino: st.ino, dev: st.dev });
         base += size;
       });
     } catch (e) {
@@ -103,38 +105,57 @@ export class CapturePages {
   }
 
   /**
-   * New whole lines of a growing log since the last call, oldest first (a log that shrank or was replaced is read
-   * again from its new end: what was before stays as it was counted).
+   * Takes in the new whole lines of a growing log since the last call, a slice of at most 4 MiB at a time: each is
+   * seen by `visit` (its bytes, and `n`), and the newest `keep` are returned, oldest first.
    */
-  refresh(): PageLine[] {
+  refresh(visit: (bytes: Buffer, start: number, end: number, n: number) => void, keep: number): PageLine[] {
+    const kept: PageLine[] = [];
     const last = this.parts[this.parts.length - 1];
-    if (last === undefined || !last.grows || this.closed) return [];
+    if (last === undefined || !last.grows || this.closed) return kept;
+    this.takeIn(last, visit, keep, kept);
+    // Replaced (deleted, and a new log started): what was left in the old file was taken in above; on to the new.
+    const next = this.followReplaced();
+    if (next !== undefined) this.takeIn(next, visit, keep, kept);
+    return kept.length > keep ? kept.slice(-keep) : kept;
+  }
+
+  private takeIn(part: Part, visit: (bytes: Buffer, start: number, end: number, n: number) => void, keep: number, kept: PageLine[]): void {
     let size: number;
     try {
-      size = fstatSync(last.fd).size;
+      size = fstatSync(part.fd).size;
     } catch {
-      return [];
+      return;
     }
-    if (size <= last.size) return [];
-    const bytes = readAt(last.fd, last.size, size - last.size);
-    const cut = bytes.lastIndexOf(10);
-    if (cut === -1) return [];
-    const from = last.base + last.size;
-    const lines = splitLines(bytes.subarray(0, cut + 1), from, last.path);
-    last.size += cut + 1;
-    // Counted at once when counting had caught up (the usual case: a listener's new lines).
-    if (this.countedTo === from) {
-      this.counted += lines.length;
-      this.countedTo = this.end;
+    while (size > part.size) {
+      const bytes = readAt(part.fd, part.size, Math.min(size - part.size, 16 * CHUNK));
+      const cut = bytes.lastIndexOf(10);
+      if (cut === -1) break;
+      const from = part.base + part.size;
+      // Counted here when counting had caught up (the usual case: a listener's new lines); else counting will.
+      const counting = this.countedTo === from;
+      let start = 0;
+      let nl: number;
+      while ((nl = bytes.indexOf(10, start)) !== -1 && nl <= cut) {
+        if (counting) {
+          this.counted++;
+          visit(bytes, start, nl, from + start);
+        }
+        if (nl > start) {
+          kept.push({ n: from + start, text: bytes.toString('utf8', start, nl), file: part.path });
+          if (kept.length > keep * 2) kept.splice(0, kept.length - keep);
+        }
+        start = nl + 1;
+      }
+      part.size += cut + 1;
+      if (counting) this.countedTo = part.base + part.size;
     }
-    return lines;
   }
 
   /**
    * Counts the lines in the background, a slice at a time (each slice yields to the event loop); `visit` sees each
    * whole line's bytes (`bytes[start..end)`, `n` where it starts), oldest first.
    */
-  count(visit?: (bytes: Buffer, start: number, end: number, n: number) => void, onProgress?: () => void): Promise<void> {
+  count(visit?: (bytes: Buffer, start: number, end: number, n: number) => void): Promise<void> {
     this.counting ??= (async () => {
       let want = 4 * CHUNK;
       while (!this.closed && this.countedTo < this.end) {
@@ -161,7 +182,6 @@ export class CapturePages {
           start = nl + 1;
         }
         this.countedTo += last + 1;
-        onProgress?.();
         await new Promise<void>((r) => setImmediate(r));
       }
     })();
@@ -186,8 +206,10 @@ export class CapturePages {
         const start = Math.max(0, partEnd - want);
         const bytes = readAt(part.fd, start, partEnd - start);
         read += bytes.length;
-        // The first line starts at the beginning of the file, or after a newline in what was read.
-        const firstNl = start === 0 ? -1 : bytes.indexOf(10);
+        // The first line starts at the beginning of the file, or after a newline in what was read (not the last
+        // byte: that ends the line before pos).
+        const nl = start === 0 ? -1 : bytes.indexOf(10);
+        const firstNl = nl === bytes.length - 1 ? -1 : nl;
         if (firstNl === -1 && start > 0) {
           if (want >= MAX_LINE) {
             // A line too long to be a capture: skipped, whole.
@@ -238,6 +260,32 @@ export class CapturePages {
         // already closed
       }
     }
+  }
+
+  /**
+   * A growing log deleted or replaced (a listener starts a new one when its log is deleted): its new file is read on
+   * from here, as a file of its own after the old one (whose lines stay readable through its open descriptor).
+   */
+  private followReplaced(): Part | undefined {
+    const last = this.parts[this.parts.length - 1];
+    if (last === undefined || !last.grows || this.closed) return undefined;
+    let fd: number;
+    try {
+      const st = statSync(last.path);
+      if (!st.isFile() || (st.ino === last.ino && st.dev === last.dev)) return undefined;
+      fd = openSync(last.path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    } catch {
+      return undefined;
+    }
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      closeSync(fd);
+      return undefined;
+    }
+    last.grows = false;
+    const part: Part = { path: last.path, fd, base: last.base + last.size, size: 0, grows: true, ino: st.ino, dev: st.dev };
+    this.parts.push(part);
+    return part;
   }
 
   private partAt(pos: number): Part | undefined {

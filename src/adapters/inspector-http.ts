@@ -4,9 +4,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { networkInterfaces, hostname } from 'node:os';
 import { join } from 'node:path';
 import { InvalidInput, isOnepushError } from '../core/errors.js';
-import { parseFilter, type CurlRequest, type ReplayRequest, type SendRequest } from '../core/inspect-model.js';
+import {
+  parseFilter,
+  type ActionResult,
+  type CurlRequest,
+  type InspectDetail,
+  type InspectFilter,
+  type InspectInfo,
+  type RecordPage,
+  type ReplayRequest,
+  type SendRequest,
+} from '../core/inspect-model.js';
 import { isLoopback } from '../core/target.js';
-import type { Inspector } from '../app/inspect.js';
 import { fixturesDir } from './fixtures.js';
 
 // The inspector's HTTP side (README: The inspector, Security): the page, its bundle and its API, on the listener's
@@ -37,8 +46,28 @@ const MAX_ACTION_BODY = 12 * 1024 * 1024;
 const STREAM_BEHIND = 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
 
+/**
+ * A page subscribed to live rows: `json` is the event's data, serialised once for every page; returns false when
+ * the page is not keeping up (batches are then skipped).
+ */
+export type Subscriber = (event: 'rows' | 'forwards' | 'reset', json: string) => boolean;
+
+/** What the page's API calls (src/app/inspect.ts makes it). */
+export interface InspectorService {
+  info(): InspectInfo;
+  page(before: number | null, limit: number, filter: InspectFilter): Promise<RecordPage>;
+  detail(n: number): Promise<InspectDetail | undefined>;
+  /** The body's exact bytes and a file name for a download. */
+  body(n: number): { bytes: Buffer; name: string } | undefined;
+  /** `signal`: the page went away (or the server is closing): stop sending. */
+  replay(req: ReplayRequest, signal?: AbortSignal): Promise<ActionResult>;
+  send(req: SendRequest, signal?: AbortSignal): Promise<ActionResult>;
+  curl(req: CurlRequest): string;
+  subscribe(s: Subscriber): () => void;
+}
+
 export interface InspectorHttpOptions {
-  inspector: Inspector;
+  inspector: InspectorService;
   /** The run's token (only the page gets it). */
   token: string;
   /** The names (host:port, lowercase) this server may be reached by; called per request (the port may be 0 until bound). */
@@ -155,6 +184,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export function inspectorHttp(options: InspectorHttpOptions): InspectorHttp {
   const { inspector, token } = options;
   const streams = new Set<ServerResponse>();
+  const actions = new Set<AbortController>();
 
   const stream = (req: IncomingMessage, res: ServerResponse): void => {
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
@@ -167,7 +197,7 @@ export function inspectorHttp(options: InspectorHttpOptions): InspectorHttp {
         behind = true;
         return false;
       }
-      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      res.write(`event: ${event}\ndata: ${data}\n\n`);
       return true;
     });
     res.on('drain', () => {
@@ -196,13 +226,13 @@ export function inspectorHttp(options: InspectorHttpOptions): InspectorHttp {
       const beforeText = query.get('before');
       const before = beforeText !== null && /^\d{1,16}$/.test(beforeText) ? Number(beforeText) : null;
       const limit = Number(query.get('limit') ?? 100);
-      return json(res, 200, inspector.page(before, Number.isFinite(limit) ? limit : 100, parseFilter(query)));
+      return json(res, 200, await inspector.page(before, Number.isFinite(limit) ? limit : 100, parseFilter(query)));
     }
     const record = /^\/_onepush\/api\/records\/(\d{1,16})(\/body)?$/.exec(path);
     if (method === 'GET' && record) {
       const n = Number(record[1]);
       if (record[2] === undefined) {
-        const detail = inspector.detail(n);
+        const detail = await inspector.detail(n);
         return detail === undefined ? refuse(res, 404, `no record ${n}`) : json(res, 200, detail);
       }
       const body = inspector.body(n);
@@ -214,8 +244,18 @@ export function inspectorHttp(options: InspectorHttpOptions): InspectorHttp {
       if (type !== 'application/json') return refuse(res, 415, 'actions take a JSON body (content-type: application/json)');
       const body = await readJson(req);
       if (!isRecord(body)) throw new InvalidInput('the request must be a JSON object');
-      if (path.endsWith('/replay')) return json(res, 200, await inspector.replay(body as ReplayRequest));
-      if (path.endsWith('/send')) return json(res, 200, await inspector.send(body as unknown as SendRequest));
+      // Stopped when the page goes away before the answer, or when the server closes.
+      const gone = new AbortController();
+      const abort = (): void => gone.abort();
+      res.once('close', abort);
+      actions.add(gone);
+      try {
+        if (path.endsWith('/replay')) return json(res, 200, await inspector.replay(body as ReplayRequest, gone.signal));
+        if (path.endsWith('/send')) return json(res, 200, await inspector.send(body as unknown as SendRequest, gone.signal));
+      } finally {
+        actions.delete(gone);
+        res.off('close', abort);
+      }
       return json(res, 200, { command: inspector.curl(body as CurlRequest) });
     }
     return refuse(res, 404, 'no such inspector call');
@@ -290,6 +330,7 @@ export function inspectorHttp(options: InspectorHttpOptions): InspectorHttp {
     close() {
       for (const res of streams) res.end();
       streams.clear();
+      for (const a of actions) a.abort();
     },
   };
 }

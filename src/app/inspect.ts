@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CapturePages, type PageLine } from '../adapters/capture-pages.js';
-import { inspectorHttp, ownHosts, startInspectorServer, type InspectorHttp } from '../adapters/inspector-http.js';
-import { deliver, type DeliveryResult } from '../adapters/delivery.js';
+import { inspectorHttp, ownHosts, startInspectorServer, type InspectorHttp, type InspectorService, type Subscriber } from '../adapters/inspector-http.js';
+import { deliverAll, type DeliveryResult } from '../adapters/delivery.js';
 import { redactUrl, shellArg } from '../core/display.js';
 import { InvalidInput } from '../core/errors.js';
 import {
@@ -65,19 +65,10 @@ export interface InspectorOptions {
 }
 
 
-/** A page subscribed to live rows; `send` returns false when the page is not keeping up (batches are then skipped). */
-export type Subscriber = (event: 'rows' | 'forwards' | 'reset', data: unknown) => boolean;
+export type { Subscriber } from '../adapters/inspector-http.js';
 
-export interface Inspector {
-  info(): InspectInfo;
-  page(before: number | null, limit: number, filter: InspectFilter): RecordPage;
-  detail(n: number): InspectDetail | undefined;
-  /** The body's exact bytes and a file name for a download. */
-  body(n: number): { bytes: Buffer; name: string } | undefined;
-  replay(req: ReplayRequest): Promise<ActionResult>;
-  send(req: SendRequest): Promise<ActionResult>;
-  curl(req: CurlRequest): string;
-  subscribe(s: Subscriber): () => void;
+/** The inspector: what its page asks (InspectorService), and what a listener tells it. */
+export interface Inspector extends InspectorService {
   /** listen's callbacks (only in listen mode). */
   onEvent(ev: ListenEvent): void;
   /** The encoded capture line of each answered request (listen without a capture log). */
@@ -87,8 +78,18 @@ export interface Inspector {
   close(): void;
 }
 
-/** Lines a filtered page reads at most per call (`next` goes on from there). */
-export const SCAN_LINES = 20_000;
+/** Lines a filtered page reads at most per call, and for how long (`next` goes on from there). */
+export const SCAN_LINES = 100_000;
+const SCAN_MS = 300;
+
+/** One request an action sends. */
+interface Outgoing {
+  n: number | null;
+  id: string | null;
+  url: URL;
+  headers: Record<string, string>;
+  body: Buffer;
+}
 /** Live rows sent to a page per batch at most (the newest; the rest are a page away). */
 export const LIVE_ROWS = 500;
 /** Events of this run whose forwarding is kept. */
@@ -205,13 +206,13 @@ export function createInspector(options: InspectorOptions): Inspector {
   }, options.poll) : undefined;
   poller?.unref();
 
-  // Counting the files also marks redeliveries: an accepted line whose event id was seen before.
-  if (pages instanceof CapturePages) {
-    void pages.count((bytes, start, end, n) => {
-      const id = acceptedIdOf(bytes, start, end);
-      if (id !== null && ids.see(id, n) !== undefined && dups.size < 1_000_000) dups.add(n);
-    });
-  }
+  // Counting the files (and the lines a listener adds) also marks redeliveries: an accepted line whose event id was
+  // seen before.
+  const markDuplicate = (bytes: Buffer, start: number, end: number, n: number): void => {
+    const id = acceptedIdOf(bytes, start, end);
+    if (id !== null && ids.see(id, n) !== undefined && dups.size < 1_000_000) dups.add(n);
+  };
+  if (pages instanceof CapturePages) void pages.count(markDuplicate);
 
   const forwardsOf = (seq: number | undefined): RowForward[] => (seq === undefined ? [] : [...(forwards.get(seq)?.byUrl.values() ?? [])]);
 
@@ -223,9 +224,10 @@ export function createInspector(options: InspectorOptions): Inspector {
   };
 
   const broadcast = (event: 'rows' | 'forwards' | 'reset', data: unknown): void => {
+    const json = JSON.stringify(data);
     for (const s of subscribers) {
       try {
-        s(event, data);
+        s(event, json);
       } catch {
         subscribers.delete(s);
       }
@@ -238,23 +240,23 @@ export function createInspector(options: InspectorOptions): Inspector {
     if (closed) return;
     let lines: PageLine[];
     if (pages instanceof CapturePages) {
-      lines = pages.refresh();
-      // Each answered request wrote one line, in order: match them up by time and status.
+      lines = pages.refresh(markDuplicate, Math.min(Math.max(LIVE_ROWS, pending.length), 20_000));
+      // Each answered request wrote one line, in order: match them up by time and status (both in time order, so
+      // a line whose event is no longer pending is passed over at once).
       let p = 0;
       for (const line of lines) {
         const stamp = stampOf(line.text);
         if (stamp === null) continue;
         let k = p;
-        while (k < pending.length && !((pending[k] as ListenEvent).received_at === stamp.at && (pending[k] as ListenEvent).status === stamp.status)) k++;
-        if (k === pending.length) continue;
-        const ev = pending[k] as ListenEvent;
+        while (k < pending.length && (pending[k] as ListenEvent).received_at <= stamp.at && !((pending[k] as ListenEvent).received_at === stamp.at && (pending[k] as ListenEvent).status === stamp.status)) k++;
+        const ev = pending[k];
+        if (ev === undefined || ev.received_at !== stamp.at || ev.status !== stamp.status) continue;
         p = k + 1;
         capSet(seqOf, line.n, ev.seq, 100_000);
         capSet(nOf, ev.seq, line.n, 100_000);
-        if (ev.duplicate) dups.add(line.n);
       }
-      pending = pending.slice(p);
-      if (pending.length > 10_000) pending = pending.slice(-10_000);
+      // What was not matched by now never will be (its line could not be written).
+      pending = [];
     } else {
       lines = fresh;
       fresh = [];
@@ -299,12 +301,17 @@ export function createInspector(options: InspectorOptions): Inspector {
     }, batchMs);
   };
 
-  /** Walks records newest first from `before`, calling `visit` until it returns false or `maxLines` are read. */
-  const walk = (before: number | null, maxLines: number, visit: (line: PageLine) => boolean): number | null => {
+  /**
+   * Walks records newest first from `before`, calling `visit` until it returns false, `maxLines` are read, or
+   * `maxMs` have passed; yields to the event loop every few hundred lines, so a listener on the same thread goes on
+   * answering while a search reads a large log. Resolves with where to go on (null: the start of the files).
+   */
+  const walk = async (before: number | null, maxLines: number, visit: (line: PageLine) => boolean, maxMs = Number.POSITIVE_INFINITY, signal?: AbortSignal): Promise<number | null> => {
     let cursor = before;
     let seen = 0;
-    while (seen < maxLines) {
-      const { lines, next } = pages.before(cursor, Math.min(1000, maxLines - seen));
+    const until = performance.now() + maxMs;
+    while (seen < maxLines && !closed && signal?.aborted !== true) {
+      const { lines, next } = pages.before(cursor, Math.min(500, maxLines - seen));
       for (const line of lines) {
         seen++;
         cursor = line.n;
@@ -312,6 +319,8 @@ export function createInspector(options: InspectorOptions): Inspector {
       }
       if (next === null) return null;
       cursor = next;
+      if (performance.now() >= until) break;
+      await new Promise<void>((r) => setImmediate(r));
     }
     return cursor;
   };
@@ -329,17 +338,26 @@ export function createInspector(options: InspectorOptions): Inspector {
     return [...router(type ?? '')];
   };
 
-  const deliverAllOf = async (items: Array<{ n: number | null; id: string | null; url: URL; headers: Record<string, string>; body: Buffer }>, truncated: number): Promise<ActionResult> => {
-    const results = items.length === 0 ? [] : await deliver(items.map((i) => ({ url: i.url, headers: i.headers, body: i.body })), {
-      concurrency: 8,
-      timeoutMs: options.timeoutMs ?? 10_000,
-      userAgent: options.userAgent ?? 'onepush-cli',
-    });
-    const sent = results.map((r, k) => {
-      const i = items[k] as (typeof items)[number];
-      return sentOf(i.n, i.id, i.url, r);
-    });
-    return { sent, ok: sent.filter((s) => s.ok).length, failed: sent.filter((s) => !s.ok).length, truncated };
+  /** Sends `items` (made one at a time as they are sent: a large replay holds only what is in flight). */
+  const deliverAllOf = async (count: number, item: (k: number) => Outgoing[], truncated: number, signal?: AbortSignal): Promise<ActionResult> => {
+    const sent: SentRequest[] = [];
+    if (count > 0) {
+      const { createHttpClient } = await import('../adapters/http-client.js');
+      const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: 8 });
+      function* all(): Generator<Outgoing> {
+        for (let k = 0; k < count; k++) yield* item(k);
+      }
+      try {
+        await deliverAll(client, all(), (o) => ({ url: o.url, headers: o.headers, body: o.body }), (o, r) => {
+          // The whole answer for the first few; a line of it for the rest (a replay of thousands stays small).
+          const s = sentOf(o.n, o.id, o.url, r);
+          sent.push(sent.length < 20 ? s : { ...s, response: s.response.slice(0, 200) });
+        }, { concurrency: 8, timeoutMs: options.timeoutMs ?? 10_000, ...(signal ? { signal } : {}) });
+      } finally {
+        await client.close();
+      }
+    }
+    return { sent, ok: sent.filter((x) => x.ok).length, failed: sent.filter((x) => !x.ok).length, truncated };
   };
 
   const requireSecret = (what: string): string => {
@@ -374,7 +392,7 @@ export function createInspector(options: InspectorOptions): Inspector {
       };
     },
 
-    page(before, limit, filter) {
+    async page(before, limit, filter) {
       // What was written since the last batch is part of the page (and goes to the live pages now).
       if (!closed) {
         clearTimeout(timer);
@@ -384,16 +402,16 @@ export function createInspector(options: InspectorOptions): Inspector {
       const match = isEmptyFilter(filter) ? null : rowMatcher(filter);
       const rows: InspectRow[] = [];
       let scanned = 0;
-      const next = walk(before, match === null ? want * 4 : SCAN_LINES, (line) => {
+      const next = await walk(before, match === null ? want * 4 : SCAN_LINES, (line) => {
         scanned++;
         const row = read(line);
         if (row !== null && (match === null || match(row))) rows.push(row);
         return rows.length < want;
-      });
-      return { rows, total: pages.total.lines, next, scanned };
+      }, SCAN_MS);
+      return { rows, total: pages.total.lines, next, scanned, newest: pages.before(null, 1).lines[0]?.n ?? null };
     },
 
-    detail(n) {
+    async detail(n) {
       const at = readAt(n);
       if (at === undefined) return undefined;
       const seq = seqOf.get(n);
@@ -401,12 +419,12 @@ export function createInspector(options: InspectorOptions): Inspector {
       const lifecycle: InspectDetail['lifecycle'] = [];
       if (row.email_id !== null) {
         const emailId = row.email_id;
-        walk(null, LIFECYCLE_LINES, (line) => {
+        await walk(null, LIFECYCLE_LINES, (line) => {
           if (!line.text.includes(emailId)) return true;
           const r = read(line);
           if (r !== null && r.email_id === emailId) lifecycle.push({ n: r.n, type: r.type, kind: r.kind, received_at: r.received_at, id: r.id, status: r.status });
           return lifecycle.length < 50;
-        });
+        }, SCAN_MS);
         lifecycle.reverse();
       }
       return detailOf(at.read, row, secret, seq === undefined ? [] : [...(forwards.get(seq)?.attempts ?? [])], lifecycle);
@@ -419,44 +437,43 @@ export function createInspector(options: InspectorOptions): Inspector {
       return { bytes: at.read.body, name: `${id.replace(/[^\w.-]/g, '_').slice(0, 100)}.json` };
     },
 
-    async replay(req) {
+    async replay(req, signal) {
       const signing = req.signing === 'original' ? 'original' : 'sign';
       if (signing === 'sign') requireSecret('re-sign');
-      const chosen: Array<{ n: number; read: ReadCapture }> = [];
+      // The records by number only: each is read again when its turn to be sent comes.
+      let chosen: number[] = [];
       let truncated = 0;
       if (req.records !== undefined) {
         if (!Array.isArray(req.records) || !req.records.every((n) => Number.isSafeInteger(n))) throw new InvalidInput('records must be a list of record numbers');
-        for (const n of req.records.slice(0, MAX_REPLAY)) {
-          const at = readAt(n);
-          if (at === undefined) throw new InvalidInput(`no record ${n}`);
-          chosen.push({ n, read: at.read });
-        }
+        chosen = req.records.slice(0, MAX_REPLAY);
+        for (const n of chosen) if (pages.line(n) === undefined) throw new InvalidInput(`no record ${n}`);
         truncated = Math.max(0, req.records.length - MAX_REPLAY);
       } else {
         const match = rowMatcher(req.filter ?? {});
-        walk(null, Number.MAX_SAFE_INTEGER, (line) => {
-          const r = readCaptureLine(line.text);
-          if (r === null) return true;
-          const row = rowOf(r, line.n, null, { seq: seqOf.get(line.n) ?? null, duplicate: dups.has(line.n), forwards: forwardsOf(seqOf.get(line.n)) });
-          if (!match(row)) return true;
-          if (chosen.length < MAX_REPLAY) chosen.push({ n: line.n, read: r });
+        await walk(null, Number.MAX_SAFE_INTEGER, (line) => {
+          const row = read(line);
+          if (row === null || !match(row)) return true;
+          if (chosen.length < MAX_REPLAY) chosen.push(line.n);
           else truncated++;
           return true;
-        });
+        }, Number.POSITIVE_INFINITY, signal);
+        // Oldest first, as they came.
         chosen.reverse();
       }
-      const items = [];
-      for (const { n, read: r } of chosen) {
-        if (r.capture.body === null) continue;
+      if (req.url !== undefined && req.url.trim() !== '') resolveTarget(req.url);
+      else targetsFor(undefined, null);
+      return deliverAllOf(chosen.length, (k) => {
+        const n = chosen[k] as number;
+        const r = readAt(n)?.read;
+        if (r === undefined || r.capture.body === null) return [];
         const type = r.payload !== null && typeof r.payload.type === 'string' ? r.payload.type : null;
         const id = r.payload !== null && typeof r.payload.id === 'string' ? r.payload.id : null;
         const headers = signedHeaders(r.body, signing, r.capture.headers);
-        for (const url of targetsFor(req.url, type)) items.push({ n, id, url, headers, body: r.body });
-      }
-      return deliverAllOf(items, truncated);
+        return targetsFor(req.url, type).map((url) => ({ n, id, url, headers, body: r.body }));
+      }, truncated, signal);
     },
 
-    async send(req) {
+    async send(req, signal) {
       if (typeof req.body !== 'string') throw new InvalidInput('body must be a string');
       const body = Buffer.from(req.body, 'utf8');
       const signing = req.signing === 'unsigned' || req.signing === 'wrong' ? req.signing : 'sign';
@@ -472,7 +489,8 @@ export function createInspector(options: InspectorOptions): Inspector {
         // not JSON: sent as it is (testing the app's refusal)
       }
       const headers = signedHeaders(body, signing, null);
-      return deliverAllOf(targetsFor(req.url, type).map((url) => ({ n: null, id, url, headers, body })), 0);
+      const targets = targetsFor(req.url, type);
+      return deliverAllOf(1, () => targets.map((url) => ({ n: null, id, url, headers, body })), 0, signal);
     },
 
     curl(req) {
@@ -510,9 +528,15 @@ export function createInspector(options: InspectorOptions): Inspector {
 
     onEvent(ev) {
       if (closed) return;
-      if (pages instanceof CapturePages) pending.push(ev);
-      else if (ev.duplicate) dups.add(ev.seq);
-      schedule();
+      if (pages instanceof CapturePages) {
+        pending.push(ev);
+        // With no page open, the log is taken in every LIVE_ROWS events (cheap: no line is parsed), not on a timer.
+        if (subscribers.size > 0) schedule();
+        else if (pending.length >= LIVE_ROWS) flush();
+      } else {
+        if (ev.duplicate) dups.add(ev.seq);
+        schedule();
+      }
     },
 
     onCapture(seq, line) {

@@ -18,7 +18,9 @@ function startError(e: unknown, host: string, port: number): Error {
   if (code === 'EADDRINUSE') return new UsageError(`port ${port} is already in use on ${host}`, 'pick another port: --port 4244 (or --port 0 for any free port)');
   if (code === 'EACCES') return new UsageError(`not allowed to listen on port ${port}`, 'ports below 1024 need privileges: use a port from 1024 up');
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UsageError(`cannot listen on host ${host}: no such local address`, 'use 127.0.0.1 (default), ::1 or 0.0.0.0');
-  return new UsageError((e as Error).message, 'name capture logs that listen wrote (onepush listen --save <file>)', e);
+  const message = (e as Error).message;
+  const hint = /no such file/.test(message) ? 'onepush listen saves every request there: run it first, or name a capture log' : 'name capture logs that onepush listen wrote (--save <file>)';
+  return new UsageError(message, hint, e);
 }
 
 /** `onepush inspect`: the inspector page over capture files, until Ctrl-C. */
@@ -45,6 +47,8 @@ export async function run(files: string[], opts: InspectFlags, ctx: Context): Pr
       onError: (e) => out.warn(e.message),
     });
   } catch (e) {
+    // Files named as the user gave them.
+    if (e instanceof Error && !isOnepushError(e)) paths.forEach((p, i) => (e.message = e.message.replace(p, given[i] as string)));
     throw startError(e, opts.host, port);
   }
   if (!isLoopback(opts.host)) out.warn(`serving on ${opts.host}: anyone who can reach this address can read these captures (the default is 127.0.0.1)`);

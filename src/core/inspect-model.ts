@@ -149,6 +149,11 @@ export interface RecordPage {
   next: number | null;
   /** Records looked at for this page (a filter scans at most a bounded number per call; `next` goes on). */
   scanned: number;
+  /**
+   * The newest record's n when the page was read, whatever the filter (null: none): a live row with a larger n is
+   * newer than the page. Record numbers are where lines start in the files: they grow, with gaps.
+   */
+  newest: number | null;
 }
 
 /** SSE `rows`: new records since the last batch, oldest first. */

@@ -144,18 +144,16 @@ const ui = (() => {
 
   const actionResult = h('div', { id: 'action-result', attrs: { role: 'status', 'aria-live': 'polite', hidden: '' } });
 
-  const tbody = h('tbody');
+  // A grid of divs, not a <table>: each row is its own layout container (content-visibility: auto), so
+  // putting rows on top relays out only the rows on screen.
+  const tbody = h('div', { id: 'rows', attrs: { role: 'rowgroup' } });
   const list = h(
-    'table',
-    { id: 'list' },
+    'div',
+    { id: 'list', attrs: { role: 'table', 'aria-label': 'requests, newest first' } },
     h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        ...['time', 'type', 'id', 'recipient', 'sig', 'status', 'marks', 'forwards'].map((c) => h('th', { class: `col-${c}`, text: c })),
-      ),
+      'div',
+      { class: 'list-head', attrs: { role: 'row' } },
+      ...['time', 'type', 'id', 'recipient', 'sig', 'status', 'marks', 'forwards'].map((c) => h('div', { class: `col-${c}`, text: c, attrs: { role: 'columnheader' } })),
     ),
     tbody,
   );
@@ -187,13 +185,23 @@ let scanned = 0;
 let total = 0;
 /** On the first page: the highest record number accounted for (live rows above it are new). */
 let newestN = -1;
-/** Live rows waiting for the next frame (oldest first). */
+/** Live rows parsed, waiting for the next frame (oldest first). */
 let liveQueue: InspectRow[] = [];
+/** Live batches as received (the SSE data, unparsed: a burst is parsed newest first, and only as far as shown). */
+let rawBatches: string[] = [];
+/**
+ * Live rows accepted but not in the DOM yet: each batch newest first, put just above its anchor (the row that was
+ * on top when it came; null: at the end), a few per frame. Inserting before the same anchor keeps a batch in order,
+ * and a newer batch's anchor is above every row of an older one, so the list stays newest first.
+ */
+let batches: Array<{ rows: InspectRow[]; anchor: Element | null }> = [];
+/** Forward updates of rows not rendered yet (bounded). */
+const pendingForwards = new Map<number, RowForward[]>();
 let framePending = false;
 let newWhileAway = 0;
-const rowEls = new Map<number, HTMLTableRowElement>();
+const rowEls = new Map<number, HTMLDivElement>();
 const rowData = new Map<number, InspectRow>();
-let selected: HTMLTableRowElement | null = null;
+let selected: HTMLDivElement | null = null;
 let detailN: number | null = null;
 let detail: InspectDetail | null = null;
 let editing = false;
@@ -204,9 +212,10 @@ const isFirstPage = (): boolean => current.before === undefined;
 // ---------------------------------------------------------------------------------------------------------------
 // Rows
 
-function cell(cls: string, text: string, title?: string): HTMLTableCellElement {
-  const td = document.createElement('td');
+function cell(cls: string, text: string, title?: string): HTMLDivElement {
+  const td = document.createElement('div');
   td.className = cls;
+  td.setAttribute('role', 'cell');
   td.textContent = text;
   if (title !== undefined) td.title = title;
   return td;
@@ -216,14 +225,20 @@ function badge(cls: string, text: string, title: string): HTMLSpanElement {
   return h('span', { class: `badge ${cls}`, text, title });
 }
 
-function fillForwards(td: HTMLTableCellElement, forwards: RowForward[]): void {
+function fillForwards(td: HTMLDivElement, forwards: RowForward[]): void {
   clear(td);
   for (const f of forwards) td.appendChild(badge(`fw fw-${f.outcome}`, forwardText(f), f.url));
 }
 
-function renderRow(r: InspectRow): HTMLTableRowElement {
-  const tr = document.createElement('tr');
+function renderRow(r: InspectRow): HTMLDivElement {
+  const tr = document.createElement('div');
   tr.className = 'row';
+  tr.setAttribute('role', 'row');
+  const pending = pendingForwards.get(r.n);
+  if (pending !== undefined) {
+    r.forwards = pending;
+    pendingForwards.delete(r.n);
+  }
   tr.dataset.n = String(r.n);
   const type = cell(`type kind-${r.kind ?? 'unknown'}`, r.type ?? `${r.method} ${r.path}`, r.type ?? undefined);
   const verified = cell(
@@ -251,7 +266,7 @@ function renderRow(r: InspectRow): HTMLTableRowElement {
   return tr;
 }
 
-function forget(tr: HTMLTableRowElement): void {
+function forget(tr: HTMLDivElement): void {
   const n = Number(tr.dataset.n);
   rowEls.delete(n);
   rowData.delete(n);
@@ -259,6 +274,7 @@ function forget(tr: HTMLTableRowElement): void {
 }
 
 function clearRows(): void {
+  batches = [];
   clear(ui.tbody);
   rowEls.clear();
   rowData.clear();
@@ -273,13 +289,13 @@ function rowCount(): number {
 function trimRows(): void {
   let dropped = false;
   while (ui.tbody.childElementCount > MAX_DOM) {
-    const last = ui.tbody.lastElementChild as HTMLTableRowElement;
+    const last = ui.tbody.lastElementChild as HTMLDivElement;
     forget(last);
     last.remove();
     dropped = true;
   }
   if (dropped) {
-    const oldest = ui.tbody.lastElementChild as HTMLTableRowElement | null;
+    const oldest = ui.tbody.lastElementChild as HTMLDivElement | null;
     if (oldest !== null) olderCursor = Number(oldest.dataset.n);
     ui.more.hidden = true;
   }
@@ -291,6 +307,7 @@ function trimRows(): void {
 async function loadPage(before: number | undefined, append = false): Promise<void> {
   const seq = ++loadSeq;
   loading = true;
+  pendingForwards.clear();
   const parts = [`limit=${PAGE}`];
   if (before !== undefined) parts.push(`before=${before}`);
   const fq = filterQuery(filter);
@@ -313,7 +330,7 @@ async function loadPage(before: number | undefined, append = false): Promise<voi
     clearRows();
     scanned = 0;
     if (isFirstPage()) {
-      newestN = page.total - 1;
+      newestN = page.newest ?? -1;
       newWhileAway = 0;
       liveQueue = liveQueue.filter((r) => r.n > newestN && matches(r));
     } else liveQueue = [];
@@ -336,13 +353,20 @@ async function loadPage(before: number | undefined, append = false): Promise<voi
 }
 let pendingSelect: number | null = null;
 
+/** Sets an element's text only when it changes (a burst updates the counters every frame). */
+function setText(e: HTMLElement, text: string): void {
+  if (e.textContent !== text) e.textContent = text;
+}
+
 function setCount(text: string): void {
-  byId('count').textContent = text;
+  setText(byId('count'), text);
 }
 
 function updatePaging(): void {
-  (byId('newer') as HTMLButtonElement).disabled = newerStack.length === 0;
-  (byId('older') as HTMLButtonElement).disabled = olderCursor === null;
+  const newer = byId('newer') as HTMLButtonElement;
+  const older = byId('older') as HTMLButtonElement;
+  if (newer.disabled !== (newerStack.length === 0)) newer.disabled = newerStack.length === 0;
+  if (older.disabled !== (olderCursor === null)) older.disabled = olderCursor === null;
   const n = rowCount();
   if (!isEmptyFilter(filter)) {
     setCount(`${n.toLocaleString('en-US')} matching (scanned ${scanned.toLocaleString('en-US')})`);
@@ -351,11 +375,12 @@ function updatePaging(): void {
   } else {
     setCount(`showing ${(current.offset + 1).toLocaleString('en-US')}–${(current.offset + n).toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`);
   }
-  ui.empty.hidden = n !== 0 || loading;
-  ui.empty.textContent = isEmptyFilter(filter) ? 'No records yet: send a webhook to the listener.' : 'Nothing matches the filter on this page.';
+  const empty = n !== 0 || loading;
+  if (ui.empty.hidden !== empty) ui.empty.hidden = empty;
+  setText(ui.empty, isEmptyFilter(filter) ? 'No records yet: send a webhook to the listener.' : 'Nothing matches the filter on this page.');
   const notice = byId('new-notice');
-  notice.hidden = newWhileAway === 0;
-  notice.textContent = `${newWhileAway.toLocaleString('en-US')} new — show`;
+  if (notice.hidden !== (newWhileAway === 0)) notice.hidden = newWhileAway === 0;
+  setText(notice, `${newWhileAway.toLocaleString('en-US')} new — show`);
 }
 
 function goFirst(): void {
@@ -448,7 +473,7 @@ window.addEventListener('hashchange', () => {
 // Header
 
 function renderTotals(): void {
-  byId('total').textContent = plural(total, 'record');
+  setText(byId('total'), plural(total, 'record'));
 }
 
 function renderInfo(i: InspectInfo): void {
@@ -474,12 +499,10 @@ function renderInfo(i: InspectInfo): void {
 async function loadInfo(): Promise<void> {
   try {
     const i = await api<InspectInfo>('GET', `${API}/info`);
-    const grew = info !== null && i.total > info.total;
     info = i;
     renderInfo(i);
     if (detail !== null) renderSendSigning();
-    // While the capture files are indexed the newest records arrive last: refresh the first page.
-    if (grew && isFirstPage() && newestN < i.total - 1 && !loading) void loadPage(undefined);
+    // While the capture files are counted only the total grows (pages are read from the end, newest first).
     if (i.indexing) window.setTimeout(() => void loadInfo(), 1000);
   } catch (e) {
     byId('mode').textContent = 'offline';
@@ -491,45 +514,136 @@ async function loadInfo(): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------------
 // Live updates: queued, rendered at most once per animation frame
 
+/**
+ * The list is redrawn at most every MIN_REDRAW_MS: the first rows after a quiet spell show at once, a stream of
+ * them is drawn in steps (each redraw repaints the whole list, which is what costs in a burst).
+ */
+const MIN_REDRAW_MS = 100;
+let lastRedraw = -Infinity;
+
 function scheduleFrame(): void {
   if (framePending) return;
   framePending = true;
-  requestAnimationFrame(flushLive);
+  const wait = lastRedraw + MIN_REDRAW_MS - performance.now();
+  if (wait > 0) window.setTimeout(() => requestAnimationFrame(flushLive), wait);
+  else requestAnimationFrame(flushLive);
 }
+
+/** Time one frame may spend parsing live batches. */
+const PARSE_BUDGET_MS = 4;
+
+/** Whether the live rows are shown as they come (first page, not loading a page). */
+const showingLive = (): boolean => isFirstPage() && !loading;
+
+function takeBatch(raw: string): LiveBatch | null {
+  try {
+    const b = JSON.parse(raw) as LiveBatch;
+    total = Math.max(total, b.total);
+    return b;
+  } catch {
+    return null; // a malformed batch: skipped
+  }
+}
+
+/**
+ * Parses the queued batches. On the first page: newest first, only until a screenful of matching rows is found or
+ * the frame's parsing budget is spent; the older batches left are dropped, and so are the rows shown below them, so
+ * that the list stays one run of the newest records and "older" goes on from its end (nothing is lost: it is all on
+ * the server).
+ */
+function drainRaw(): void {
+  if (rawBatches.length === 0 || loading) return;
+  if (isFirstPage()) {
+    const start = performance.now();
+    const found: InspectRow[] = [];
+    let oldestSeen = Infinity;
+    let i = rawBatches.length - 1;
+    let cut = false;
+    for (; i >= 0; i--) {
+      if (found.length >= PAGE || performance.now() - start > PARSE_BUDGET_MS) {
+        cut = true;
+        break;
+      }
+      const b = takeBatch(rawBatches[i] as string);
+      if (b === null) continue;
+      for (let j = b.rows.length - 1; j >= 0; j--) {
+        const r = b.rows[j] as InspectRow;
+        if (r.n <= newestN) continue;
+        if (found.length >= PAGE) {
+          cut = true;
+          break;
+        }
+        oldestSeen = Math.min(oldestSeen, r.n);
+        if (matches(r)) found.push(r);
+      }
+    }
+    rawBatches = [];
+    found.reverse();
+    if (cut && Number.isFinite(oldestSeen)) {
+      // a gap below the rows found: start the list afresh from them
+      clearRows();
+      liveQueue = found;
+      olderCursor = oldestSeen;
+      ui.more.hidden = true;
+    } else liveQueue = liveQueue.length === 0 ? found : liveQueue.concat(found);
+    return;
+  }
+  // Paged back: every batch is counted for the "N new" notice, a slice of them per frame.
+  const start = performance.now();
+  let i = 0;
+  for (; i < rawBatches.length && performance.now() - start < PARSE_BUDGET_MS; i++) {
+    const b = takeBatch(rawBatches[i] as string);
+    if (b !== null) for (const r of b.rows) if (matches(r)) newWhileAway++;
+  }
+  rawBatches = rawBatches.slice(i);
+  if (rawBatches.length > 0) scheduleFrame();
+}
+
+/** Time one frame may spend building rows. */
+const RENDER_BUDGET_MS = 4;
+
 
 function flushLive(): void {
   framePending = false;
+  drainRaw();
   renderTotals();
-  if (!isFirstPage() || loading) {
+  if (!showingLive()) {
     updatePaging();
     return;
   }
-  let rows = liveQueue.filter((r) => r.n > newestN);
+  const rows = liveQueue.filter((r) => r.n > newestN);
   liveQueue = [];
-  if (rows.length === 0) return;
-  if (rows.length > MAX_DOM) rows = rows.slice(-MAX_DOM);
-  const frag = document.createDocumentFragment();
-  let top = newestN;
-  for (let i = rows.length - 1; i >= 0; i--) {
-    const r = rows[i] as InspectRow;
-    top = Math.max(top, r.n);
-    if (!rowEls.has(r.n)) frag.appendChild(renderRow(r));
+  if (rows.length > 0) {
+    for (const r of rows) newestN = Math.max(newestN, r.n);
+    batches.unshift({ rows: rows.reverse(), anchor: ui.tbody.firstElementChild });
   }
-  newestN = top;
-  ui.tbody.insertBefore(frag, ui.tbody.firstChild);
+  if (batches.length === 0) return;
+  const start = performance.now();
+  lastRedraw = start;
+  while (batches.length > 0 && performance.now() - start < RENDER_BUDGET_MS) {
+    const b = batches[0] as (typeof batches)[number];
+    if (b.anchor !== null && !b.anchor.isConnected) {
+      // its anchor went past the bottom of the list: so would these (older) rows
+      batches.shift();
+      continue;
+    }
+    const frag = document.createDocumentFragment();
+    let k = 0;
+    for (; k < b.rows.length && (k & 7 || performance.now() - start < RENDER_BUDGET_MS); k++) {
+      const r = b.rows[k] as InspectRow;
+      if (!rowEls.has(r.n)) frag.appendChild(renderRow(r));
+    }
+    b.rows = b.rows.slice(k);
+    ui.tbody.insertBefore(frag, b.anchor);
+    if (b.rows.length === 0) batches.shift();
+  }
   trimRows();
   updatePaging();
+  if (batches.length > 0) scheduleFrame();
 }
 
-function onRows(batch: LiveBatch): void {
-  total = Math.max(total, batch.total);
-  for (const r of batch.rows) {
-    if (!matches(r)) continue;
-    if (isFirstPage()) liveQueue.push(r);
-    else newWhileAway++;
-  }
-  // A burst: only the newest that can be shown are kept (the rest is reachable through "older").
-  if (liveQueue.length > MAX_DOM * 4) liveQueue = liveQueue.slice(-MAX_DOM);
+function onRows(raw: string): void {
+  rawBatches.push(raw);
   scheduleFrame();
 }
 
@@ -539,11 +653,12 @@ function onForwards(updates: ForwardUpdate[]): void {
     const r = rowData.get(u.n);
     if (r !== undefined) r.forwards = u.forwards;
     else {
-      const q = liveQueue.find((x) => x.n === u.n);
-      if (q !== undefined) q.forwards = u.forwards;
+      // not rendered yet (or not parsed yet): applied when it is
+      pendingForwards.set(u.n, u.forwards);
+      if (pendingForwards.size > 1000) pendingForwards.delete(pendingForwards.keys().next().value as number);
     }
     const tr = rowEls.get(u.n);
-    const td = tr?.querySelector<HTMLTableCellElement>('td.forwards');
+    const td = tr?.querySelector<HTMLDivElement>('.forwards');
     if (td) fillForwards(td, u.forwards);
     if (u.n === detailN) {
       window.clearTimeout(detailRefresh);
@@ -569,13 +684,7 @@ function connect(): void {
       window.setTimeout(connect, 3000);
     } else setConn('reconnecting', 'reconnecting…');
   });
-  es.addEventListener('rows', (ev) => {
-    try {
-      onRows(JSON.parse((ev as MessageEvent<string>).data) as LiveBatch);
-    } catch {
-      // a malformed batch: skipped
-    }
-  });
+  es.addEventListener('rows', (ev) => onRows((ev as MessageEvent<string>).data));
   es.addEventListener('forwards', (ev) => {
     try {
       onForwards(JSON.parse((ev as MessageEvent<string>).data) as ForwardUpdate[]);
@@ -588,7 +697,7 @@ function connect(): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Selection
 
-function select(tr: HTMLTableRowElement | null, scroll = true): void {
+function select(tr: HTMLDivElement | null, scroll = true): void {
   selected?.classList.remove('selected');
   selected?.removeAttribute('aria-selected');
   selected = tr;
@@ -603,11 +712,11 @@ function move(delta: 1 | -1): void {
   let next: Element | null;
   if (selected === null || !selected.isConnected) next = delta > 0 ? rows.firstElementChild : rows.lastElementChild;
   else next = delta > 0 ? selected.nextElementSibling : selected.previousElementSibling;
-  if (next instanceof HTMLTableRowElement) select(next);
+  if (next instanceof HTMLDivElement) select(next);
 }
 
 ui.tbody.addEventListener('click', (ev) => {
-  const tr = (ev.target as Element).closest<HTMLTableRowElement>('tr.row');
+  const tr = (ev.target as Element).closest<HTMLDivElement>('.row');
   if (tr === null) return;
   select(tr, false);
   void openDetail(Number(tr.dataset.n));
@@ -627,8 +736,10 @@ function verificationView(d: InspectDetail): HTMLElement {
     'div',
     { id: 'detail-verification', class: `verification ver-${word}` },
     h('span', { class: 'ver-word', text: word }),
+    ' ',
     h('span', { class: 'ver-message', text: v.message }),
-    h('code', { class: 'ver-code muted', text: v.code }),
+    ' ',
+    h('code', { class: 'ver-code muted', text: `(${v.code})` }),
   );
 }
 
@@ -760,7 +871,7 @@ function actionsView(d: InspectDetail): HTMLElement {
   const download = h('a', { id: 'download', class: 'button', text: 'Download body', attrs: { download: '' } });
   if (Number.isSafeInteger(n) && n >= 0) download.href = `${API}/records/${n}/body?token=${encodeURIComponent(token)}`;
 
-  const editor = h('textarea', { id: 'editor', attrs: { spellcheck: 'false', rows: '16', 'aria-label': 'body to send' } });
+  const editor = h('textarea', { id: 'editor', attrs: { spellcheck: 'false', rows: '14', 'aria-label': 'body to send' } });
   editor.value = d.body.pretty ?? d.body.text ?? '';
   const editorError = h('div', { id: 'editor-error', class: 'error', attrs: { role: 'alert', hidden: '' } });
   const sendSigning = h(
