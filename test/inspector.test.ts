@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CSP } from '../src/adapters/inspector-http.js';
+import { acceptedIdOf } from '../src/app/inspect.js';
 import { encodeCapture } from '../src/core/capture.js';
 import type { ActionResult, InspectDetail, InspectInfo, InspectRow, LiveBatch, ForwardUpdate, RecordPage } from '../src/core/inspect-model.js';
 import { ROOT, runBin, runCli, startBin, startCli, type InProcessCli } from './helpers/cli.js';
@@ -434,6 +435,25 @@ describe('the inspector on a listener: rows and detail', () => {
   });
 });
 
+describe('the inspector on a listener: redeliveries', () => {
+  for (const save of [true, false]) {
+    test(`a redelivery (same id and bytes) is marked duplicate, the first one not${save ? '' : ' (--no-save)'}`, async () => {
+      const { cli, url, site } = await listen(['--secret', SECRET, ...(save ? [] : ['--no-save'])]);
+      try {
+        const r = await runCli(['trigger', 'email.opened', '--duplicate', '--to', url, '--secret', SECRET, '--set', 'id=evt_dup_1']);
+        assert.equal(r.code, 0, r.stderr);
+        const { rows } = await site.records();
+        assert.deepEqual(rows.map((x) => [x.id, x.duplicate]), [
+          ['evt_dup_1', true],
+          ['evt_dup_1', false],
+        ]);
+      } finally {
+        await cli.stop();
+      }
+    });
+  }
+});
+
 describe('the inspector on a listener: live', () => {
   test('a new event reaches an open stream; a forwarded one\'s retries reach it as `forwards`, and the detail has every attempt', async () => {
     let calls = 0;
@@ -777,11 +797,21 @@ describe('onepush inspect', () => {
     const file = tmp('junk.ndjson');
     const line = (id: string): string =>
       encodeCapture({ receivedAt: '2026-11-30T12:00:00.000Z', method: 'POST', path: '/webhooks/onepush', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ id, type: 'email.sent', data: {} })), verified: null, status: 200 });
-    writeFileSync(file, [line('evt_j1'), 'not json at all', '{"v":2,"what":"future"}', '', '{"v":1}', line('evt_j2'), '\u0000\u0001binary', line('evt_j3'), '{"truncated":'].join('\n'));
+    const refused = (id: string): string => line(id).replace('"verified":null,"status":200', '"verified":false,"status":401,"reason":"signature mismatch"');
+    const lines = [line('evt_j1'), 'not json at all', '{"v":2,"what":"future"}', '', '{"v":1}', refused('evt_j3'), line('evt_j2'), '\u0000\u0001binary', line('evt_j3'), line('evt_j1'), '{"truncated":'];
+    writeFileSync(file, lines.join('\n'));
     const { cli, site } = await inspectBin([file]);
     try {
+      // Redeliveries are marked as the log is counted: an accepted id seen accepted before (a refused one does not count).
+      await until(async () => !(await site.info()).indexing, cli.child, 'counting finished');
       const { rows } = await site.records();
-      assert.deepEqual(rows.map((r) => r.id), ['evt_j3', 'evt_j2', 'evt_j1']);
+      assert.deepEqual(rows.map((r) => [r.id, r.status, r.duplicate]), [
+        ['evt_j1', 200, true],
+        ['evt_j3', 200, false],
+        ['evt_j2', 200, false],
+        ['evt_j3', 401, false],
+        ['evt_j1', 200, false],
+      ]);
     } finally {
       await cli.stop();
     }
@@ -813,6 +843,23 @@ describe('onepush inspect', () => {
     } finally {
       await busy.close();
     }
+  });
+});
+
+describe('acceptedIdOf (how counting marks redeliveries)', () => {
+  test('reads the id of an accepted line, and looks nowhere past the line', () => {
+    const line = (id: string, status: number): string =>
+      encodeCapture({ receivedAt: '2026-11-30T12:00:00.000Z', method: 'POST', path: '/webhooks/onepush', headers: {}, body: Buffer.from(JSON.stringify({ id, type: 'email.sent' })), verified: status === 200 ? null : false, status });
+    const noId = encodeCapture({ receivedAt: '2026-11-30T12:00:00.000Z', method: 'POST', path: '/webhooks/onepush', headers: {}, body: Buffer.from('{"type":"email.sent"}'), verified: null, status: 200 });
+    const bytes = Buffer.from(line('evt_refused', 401) + noId + line('evt_ok', 200));
+    const bounds: Array<[number, number]> = [];
+    for (let start = 0; start < bytes.length; ) {
+      const end = bytes.indexOf(10, start);
+      bounds.push([start, end]);
+      start = end + 1;
+    }
+    // The 401 line is not accepted, though a later line has "status":200; the line without an id does not borrow the next one's.
+    assert.deepEqual(bounds.map(([a, b]) => acceptedIdOf(bytes, a, b)), [null, null, 'evt_ok']);
   });
 });
 
