@@ -307,10 +307,12 @@ export function createInspector(options: InspectorOptions): Inspector {
     let seen = 0;
     while (seen < maxLines) {
       const { lines, next } = pages.before(cursor, Math.min(1000, maxLines - seen));
-      for (const line of lines) {
+      for (let k = 0; k < lines.length; k++) {
+        const line = lines[k] as PageLine;
         seen++;
         cursor = line.n;
-        if (!visit(line)) return line.n;
+        // Stopped on the oldest record: nothing older, so no `next` (a full last page must not offer an empty one).
+        if (!visit(line)) return k < lines.length - 1 || next !== null ? line.n : null;
       }
       if (next === null) return null;
       cursor = next;
