@@ -412,6 +412,13 @@ describe('the inspector on a listener: rows and detail', () => {
       assert.deepEqual(await ids('q=evt_r2'), ['evt_r2']);
       assert.deepEqual(await ids(`type=email.*&status=2xx&q=${life}`), ['evt_r3', 'evt_r2', 'evt_r1']);
       assert.deepEqual(await ids('status=5xx'), []);
+      // A page that ends on the oldest record says there is nothing older.
+      const exact = await site.records('limit=5');
+      assert.equal(exact.rows.length, 5);
+      assert.equal(exact.next, null);
+      const exactFiltered = await site.records('limit=2&status=4xx');
+      assert.deepEqual(exactFiltered.rows.map((r) => r.id), ['evt_r5', 'evt_r4']);
+      assert.notEqual(exactFiltered.next, null, 'older records not yet looked at: the filter goes on');
       // Paging: two at a time, newest first, `next` goes on to the older ones.
       const first = await site.records('limit=2');
       assert.deepEqual(first.rows.map((r) => r.id), ['evt_r5', 'evt_r4']);
@@ -535,6 +542,36 @@ describe('the inspector on a listener: live', () => {
       assert.equal(JSON.parse(d.body.text ?? '').id, 'evt_mem_2');
     } finally {
       stream.close();
+      await cli.stop();
+    }
+  });
+});
+
+describe('the inspector on a listener: memory and replays to itself', () => {
+  test('--no-save keeps the newest 1000 requests; a replay to the listener itself is a new row, marked duplicate', async () => {
+    const { cli, url, site } = await listen(['--no-save', '--secret', SECRET]);
+    try {
+      const r = await runCli(['trigger', 'email.sent', '-n', '1001', '-c', '8', '--to', url, '--secret', SECRET]);
+      assert.equal(r.code, 0, r.stderr);
+      const info = await site.info();
+      assert.equal(info.memory_limit, 1000);
+      const first = await site.records('limit=500');
+      assert.equal(first.total, 1000);
+      assert.equal(first.rows.length, 500);
+      const second = await site.records(`limit=500&before=${first.next}`);
+      assert.equal(second.rows.length, 500);
+      assert.equal(second.next, null);
+      const kept = [...first.rows, ...second.rows];
+      assert.equal(new Set(kept.map((x) => x.n)).size, 1000);
+      assert.ok(kept.every((x, i) => i === 0 || x.n < (kept[i - 1] as InspectRow).n));
+      // Replayed (re-signed) to its own webhook: accepted, verified, a redelivery of an id it has seen.
+      const newest = first.rows[0] as InspectRow;
+      const sent = await site.action('/_onepush/api/replay', { records: [newest.n], url });
+      assert.equal(sent.sent[0]?.status, 200, sent.sent[0]?.response);
+      const after = await site.records('limit=1');
+      assert.equal(after.total, 1000);
+      assert.deepEqual(after.rows.map((x) => [x.id, x.verified, x.duplicate]), [[newest.id, true, true]]);
+    } finally {
       await cli.stop();
     }
   });
@@ -842,6 +879,72 @@ describe('onepush inspect', () => {
       check(await runBin(['inspect', ok, '--port', String(busy.port)]), new RegExp(`port ${busy.port} is already in use`));
     } finally {
       await busy.close();
+    }
+  });
+});
+
+describe('onepush inspect: several logs, a growing log', () => {
+  test('two logs read as one list, newest first, paged across the boundary; each row names its file', async () => {
+    const line = (id: string): string =>
+      encodeCapture({ receivedAt: '2026-11-30T12:00:00.000Z', method: 'POST', path: '/webhooks/onepush', headers: {}, body: Buffer.from(JSON.stringify({ id, type: 'email.sent', data: {} })), verified: null, status: 200 });
+    const older = tmp('older.ndjson');
+    const newer = tmp('newer.ndjson');
+    writeFileSync(older, ['evt_m1', 'evt_m2', 'evt_m3'].map(line).join(''));
+    writeFileSync(newer, ['evt_m4', 'evt_m5'].map(line).join(''));
+    const cli = startCli(['inspect', older, newer, '--port', '0']);
+    try {
+      const url = await cli.waitForLine((l) => l.startsWith('http://'));
+      const site = await siteAt(Number(new URL(url).port));
+      await until(async () => !(await site.info()).indexing, { exitCode: null }, 'counting finished');
+      const info = await site.info();
+      assert.deepEqual(info.sources, [older, newer]);
+      assert.equal(info.total, 5);
+      const all = await site.records();
+      assert.deepEqual(all.rows.map((r) => [r.id, r.source]), [
+        ['evt_m5', newer],
+        ['evt_m4', newer],
+        ['evt_m3', older],
+        ['evt_m2', older],
+        ['evt_m1', older],
+      ]);
+      const ids: Array<string | null> = [];
+      let before: number | null = null;
+      for (let pages = 0; pages < 10; pages++) {
+        const page: RecordPage = await site.records(`limit=2${before === null ? '' : `&before=${before}`}`);
+        ids.push(...page.rows.map((r) => r.id));
+        if (page.next === null) break;
+        before = page.next;
+      }
+      assert.deepEqual(ids, ['evt_m5', 'evt_m4', 'evt_m3', 'evt_m2', 'evt_m1']);
+      for (const r of all.rows) assert.equal((await site.detail(r.n)).row.id, r.id);
+    } finally {
+      await cli.stop();
+    }
+  });
+
+  test('over the log a running listener writes: its new events reach the page\'s stream and the list', async () => {
+    const { cli, url, save } = await listen(['--secret', SECRET]);
+    await trigger(url, 'email.sent', ['id=evt_g1']);
+    const ins = startCli(['inspect', save, '--port', '0', '--secret', SECRET]);
+    try {
+      const page = await ins.waitForLine((l) => l.startsWith('http://'));
+      const site = await siteAt(Number(new URL(page).port));
+      const stream = openStream(site);
+      try {
+        await stream.opened;
+        assert.deepEqual((await site.records()).rows.map((r) => r.id), ['evt_g1']);
+        await trigger(url, 'email.delivered', ['id=evt_g2']);
+        const row = await stream.next((event, data) => (event === 'rows' ? (data as LiveBatch).rows.find((r) => r.id === 'evt_g2') : undefined));
+        assert.equal(row.verified, true);
+        assert.equal(row.source, save);
+        assert.deepEqual((await site.records()).rows.map((r) => r.id), ['evt_g2', 'evt_g1']);
+        assert.equal((await site.info()).total, 2);
+      } finally {
+        stream.close();
+      }
+    } finally {
+      await ins.stop();
+      await cli.stop();
     }
   });
 });
