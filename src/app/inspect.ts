@@ -438,15 +438,21 @@ export function createInspector(options: InspectorOptions): Inspector {
         truncated = Math.max(0, req.records.length - MAX_REPLAY);
       } else {
         const match = rowMatcher(req.filter ?? {});
-        walk(null, Number.MAX_SAFE_INTEGER, (line) => {
-          const r = readCaptureLine(line.text);
-          if (r === null) return true;
-          const row = rowOf(r, line.n, null, { seq: seqOf.get(line.n) ?? null, duplicate: dups.has(line.n), forwards: forwardsOf(seqOf.get(line.n)) });
-          if (!match(row)) return true;
-          if (chosen.length < MAX_REPLAY) chosen.push({ n: line.n, read: r });
-          else truncated++;
-          return true;
-        });
+        // Every record, a slice at a time, yielding between slices: one synchronous walk of a million-line log held
+        // the thread for tens of seconds, and a listener answered no webhook meanwhile.
+        let before: number | null = null;
+        do {
+          before = walk(before, 2000, (line) => {
+            const r = readCaptureLine(line.text);
+            if (r === null) return true;
+            const row = rowOf(r, line.n, null, { seq: seqOf.get(line.n) ?? null, duplicate: dups.has(line.n), forwards: forwardsOf(seqOf.get(line.n)) });
+            if (!match(row)) return true;
+            if (chosen.length < MAX_REPLAY) chosen.push({ n: line.n, read: r });
+            else truncated++;
+            return true;
+          });
+          if (before !== null) await new Promise<void>((resolve) => setImmediate(resolve));
+        } while (before !== null && !closed);
         chosen.reverse();
       }
       const items = [];
