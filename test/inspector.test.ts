@@ -883,6 +883,36 @@ describe('onepush inspect', () => {
   });
 });
 
+describe('the inspector on a listener with a large log', () => {
+  test('a replay by filter over 200,000 records does not hold up the webhook (the built CLI)', async () => {
+    const save = tmp('large.ndjson');
+    await bigLog(save, 200_000);
+    const app = await startRawServer();
+    const cli = startBin(['listen', '--port', '0', '--json', '--save', save, '--secret', SECRET]);
+    try {
+      const ready = JSON.parse(await cli.waitForLine((l) => l.includes('"kind":"ready"'))) as Record<string, unknown>;
+      const site = await siteAt(Number(ready.port));
+      // Matches nothing: every record is looked at. Meanwhile a webhook comes, and is answered before the replay is.
+      let replayed = false;
+      const replay = site.post('/_onepush/api/replay', { filter: { type: 'email.none' }, url: app.url, signing: 'original' }).then((a) => {
+        replayed = true;
+        return a;
+      });
+      const body = '{"id":"evt_during_replay","type":"email.sent","data":{}}';
+      assert.equal(await postWebhook(String(ready.url), body, { 'x-onepush-signature': hmac(body) }), 200);
+      assert.equal(replayed, false, 'the webhook waited for the replay');
+      const done = await replay;
+      assert.equal(done.status, 200, done.text);
+      assert.deepEqual(JSON.parse(done.text), { sent: [], ok: 0, failed: 0, truncated: 0 });
+      assert.equal(app.received.length, 0);
+    } finally {
+      await cli.stop();
+      await app.close();
+      rmSync(save, { force: true });
+    }
+  });
+});
+
 describe('onepush inspect: several logs, a growing log', () => {
   test('two logs read as one list, newest first, paged across the boundary; each row names its file', async () => {
     const line = (id: string): string =>
