@@ -692,6 +692,38 @@ describe('the inspector on a listener: actions', () => {
     }
   });
 
+  test('a curl command is safe to run whatever the request held: quotes and $(…) in headers, body and URL stay data', async () => {
+    if (!onPath('curl')) {
+      console.log('# curl is not installed: not run');
+      return;
+    }
+    const app = await startRawServer();
+    const { cli, url, site } = await listen(['--secret', SECRET]);
+    const pwned = tmp('pwned');
+    try {
+      const evil = `'; touch ${pwned}; echo '$(touch ${pwned})\`touch ${pwned}\``;
+      const body = JSON.stringify({ id: 'evt_hostile', type: 'email.sent', data: { subject: evil } });
+      assert.equal(await postWebhook(url, body, { 'x-onepush-signature': evil, 'x-note': evil }), 401);
+      const row = byId((await site.records()).rows, 'evt_hostile');
+      const hostileUrl = `${app.url}?q=${encodeURIComponent(evil)}&r=$(touch%20${pwned})`;
+      for (const signing of ['original', 'sign', 'unsigned'] as const) {
+        const { command } = await site.action<{ command: string }>('/_onepush/api/curl', { record: row.n, url: hostileUrl, signing });
+        const ran = await bash(command);
+        assert.equal(ran.code, 0, ran.stderr);
+        assert.equal(existsSync(pwned), false, `the command ran a part of the request: ${command}`);
+      }
+      const got = await app.waitFor(3);
+      for (const r of got) assert.equal(r.body.toString('utf8'), body);
+      assert.equal(got[0]?.headers['x-onepush-signature'], evil, 'original: the captured header, byte for byte');
+      assert.equal(got[0]?.headers['x-note'], evil);
+      assert.equal(got[1]?.headers['x-onepush-signature'], hmac(body));
+      assert.equal(got[2]?.headers['x-onepush-signature'], undefined);
+    } finally {
+      await cli.stop();
+      await app.close();
+    }
+  });
+
   test('replay without a URL goes to the forward targets (by route)', async () => {
     const bounces = await startRawServer();
     const rest = await startRawServer();
