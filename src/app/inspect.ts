@@ -171,7 +171,8 @@ export function acceptedIdOf(bytes: Buffer, start: number, end: number): string 
 
 /** A curl command that sends exactly these bytes (a body with control characters goes through base64). */
 export function curlCommand(url: string, headers: Record<string, string>, body: Buffer): string {
-  const hs = Object.entries(headers).map(([k, v]) => ` \\\n  -H ${shellArg(`${k}: ${v}`)}`).join('');
+  // Quoted as they are (shellArg would write a tab in a header value as \t: not the captured header any more).
+  const hs = Object.entries(headers).map(([k, v]) => ` \\\n  -H '${`${k}: ${v}`.replace(/'/g, `'\\''`)}'`).join('');
   const text = body.toString('utf8');
   const plain = Buffer.from(text, 'utf8').equals(body) && !/[\u0000-\u0008\u000b-\u001f\u007f\u0080-\u009f]/.test(text);
   if (plain) return `curl -sS -X POST ${shellArg(url)}${hs} \\\n  --data-binary ${`'${text.replace(/'/g, `'\\''`)}'`}`;
