@@ -703,7 +703,7 @@ describe('the inspector on a listener: actions', () => {
     try {
       const evil = `'; touch ${pwned}; echo '$(touch ${pwned})\`touch ${pwned}\``;
       const body = JSON.stringify({ id: 'evt_hostile', type: 'email.sent', data: { subject: evil } });
-      assert.equal(await postWebhook(url, body, { 'x-onepush-signature': evil, 'x-note': evil }), 401);
+      assert.equal(await postWebhook(url, body, { 'x-onepush-signature': evil, 'x-note': evil, 'x-tab': 'a\tb' }), 401);
       const row = byId((await site.records()).rows, 'evt_hostile');
       const hostileUrl = `${app.url}?q=${encodeURIComponent(evil)}&r=$(touch%20${pwned})`;
       for (const signing of ['original', 'sign', 'unsigned'] as const) {
@@ -716,6 +716,7 @@ describe('the inspector on a listener: actions', () => {
       for (const r of got) assert.equal(r.body.toString('utf8'), body);
       assert.equal(got[0]?.headers['x-onepush-signature'], evil, 'original: the captured header, byte for byte');
       assert.equal(got[0]?.headers['x-note'], evil);
+      assert.equal(got[0]?.headers['x-tab'], 'a\tb', 'a tab in a header is a tab, not \\t');
       assert.equal(got[1]?.headers['x-onepush-signature'], hmac(body));
       assert.equal(got[2]?.headers['x-onepush-signature'], undefined);
     } finally {
