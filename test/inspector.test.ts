@@ -4,7 +4,8 @@ import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders, type ClientRequest } from 'node:http';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CSP } from '../src/adapters/inspector-http.js';
@@ -264,6 +265,8 @@ describe('the inspector on a listener: security', () => {
       assert.equal((await call(port, `/_onepush/api/info?token=${'0'.repeat(48)}`)).status, 403);
       assert.equal((await call(port, `/_onepush/api/info?token=${site.token}`)).status, 200, 'the token in the query (EventSource, downloads)');
       assert.equal((await call(port, '/_onepush/api/records', { headers: { 'x-onepush-token': 'nope' } })).status, 403);
+      assert.equal((await call(port, '/_onepush/api/stream')).status, 403, 'the stream needs the token too');
+      assert.equal((await call(port, `/_onepush/api/records/0/body?token=${'a'.repeat(48)}`)).status, 403);
 
       // Actions: the page's own Origin, JSON, nothing cross-site.
       const replay = { records: [0], url: 'http://127.0.0.1:9/' };
@@ -297,7 +300,12 @@ describe('the inspector on a listener: security', () => {
       assert.equal(info.verifying, true);
       assert.equal(info.url, url);
       const { rows } = await site.records();
-      assert.ok(rows.length >= 3);
+      // The inspector's own requests (allowed or refused) are not webhooks: only the three posts are rows.
+      assert.deepEqual(rows.map((r) => [r.id, r.status, r.path]), [
+        ['evt_sec_2', 401, '/webhooks/onepush'],
+        ['evt_sec_1', 200, '/webhooks/onepush'],
+        ['evt_browser', 403, '/webhooks/onepush'],
+      ]);
       for (const r of rows) {
         const d = await site.detail(r.n);
         assert.ok(!JSON.stringify(d).includes(SECRET));
@@ -331,6 +339,44 @@ describe('the inspector on a listener: security', () => {
       assert.notEqual(api.status, 200);
       assert.doesNotMatch(api.text, /"mode"/);
       await trigger(String(ready.url), 'email.sent', ['id=evt_noui']);
+    } finally {
+      await cli.stop();
+    }
+  });
+});
+
+describe('the inspector\'s address', () => {
+  test('the banner of listen names the inspector, and that address serves the page', async () => {
+    const cli = startCli(['listen', '--port', '0', '--save', tmp('banner.ndjson'), '--secret', SECRET]);
+    try {
+      const [, address] = await cli.waitForStderr(/Inspector\s+(http:\/\/localhost:\d+\/)/);
+      const port = Number(new URL(address as string).port);
+      const site = await siteAt(port);
+      assert.equal((await site.info()).mode, 'listen');
+    } finally {
+      await cli.stop();
+    }
+  });
+
+  test('inspect --host 0.0.0.0: loopback names and the machine\'s own name are its hosts, a foreign one is not', async () => {
+    const log = tmp('any.ndjson');
+    writeFileSync(log, '');
+    const cli = startCli(['inspect', log, '--port', '0', '--host', '0.0.0.0']);
+    try {
+      const url = await cli.waitForLine((l) => l.startsWith('http://'));
+      const port = Number(new URL(url).port);
+      await cli.waitForStderr(/anyone who can reach this address/);
+      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `${hostname().toLowerCase()}:${port}`]) {
+        assert.equal((await call(port, '/', { headers: { host } })).status, 200, host);
+      }
+      assert.equal((await call(port, '/', { headers: { host: `evil.example:${port}` } })).status, 403);
+      // No Host at all (HTTP/1.0): not one of its names.
+      const socket = connect(port, '127.0.0.1');
+      socket.end('GET / HTTP/1.0\r\n\r\n');
+      let raw = '';
+      socket.setEncoding('utf8').on('data', (d: string) => (raw += d));
+      await once(socket, 'close');
+      assert.match(raw, /^HTTP\/1\.[01] 403 /, raw.slice(0, 200));
     } finally {
       await cli.stop();
     }
@@ -1050,6 +1096,19 @@ describe('--open', () => {
     } finally {
       await cli.stop();
     }
+  });
+
+  test('listen --no-ui --open says the inspector is off, and opens nothing', async () => {
+    const { script, out } = opener();
+    const save = tmp('noui-open.ndjson');
+    const cli = startCli(['listen', '--port', '0', '--json', '--save', save, '--no-ui', '--open'], { env: { ONEPUSH_BROWSER: script } });
+    try {
+      await cli.waitForLine((l) => l.includes('"kind":"ready"'));
+      await cli.waitForStderr(/--open: the inspector is off/);
+    } finally {
+      await cli.stop();
+    }
+    assert.equal(existsSync(out), false);
   });
 
   test('inspect --open runs ONEPUSH_BROWSER with the page\'s address (the built CLI)', async () => {
