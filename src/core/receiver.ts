@@ -144,15 +144,25 @@ export function acceptedChecks(payload: Record<string, unknown> | null, id: stri
  */
 export class DuplicateTracker<T = number> {
   private readonly seen = new Map<string, T>();
+  /**
+   * One iterator over the ids, oldest first, kept across calls: a new `keys()` per eviction would walk past every
+   * id deleted before it (a Map keeps their slots until it is rehashed), which made each eviction cost up to the
+   * limit and a million ids take over a minute. Only ids it has returned are deleted, so it never runs dry.
+   */
+  private oldest: Iterator<string> = this.seen.keys();
   constructor(private readonly limit = 100_000) {}
 
   /** Records `id` first seen with `first`; returns the value of its first sighting, or undefined for a new id. */
   see(id: string, first: T): T | undefined {
     const earlier = this.seen.get(id);
     if (earlier !== undefined) return earlier;
-    if (this.seen.size >= this.limit) {
-      const oldest = this.seen.keys().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
+    if (this.seen.size >= this.limit && this.seen.size > 0) {
+      let next = this.oldest.next();
+      if (next.done === true) {
+        this.oldest = this.seen.keys();
+        next = this.oldest.next();
+      }
+      if (next.done !== true) this.seen.delete(next.value);
     }
     this.seen.set(id, first);
     return undefined;
