@@ -771,6 +771,42 @@ describe('the inspector on a listener: actions', () => {
     }
   });
 
+  test('bad actions are a 400 or a 413 with a reason, and send nothing: an unknown signing, an edited body "original", an action body over 12 MiB', async () => {
+    const app = await startRawServer();
+    const { cli, url, site } = await listen(['--secret', SECRET]);
+    try {
+      await trigger(url, 'email.sent', ['id=evt_bad1']);
+      const { rows } = await site.records();
+      const n = byId(rows, 'evt_bad1').n;
+      const cases: Array<[string, unknown, RegExp]> = [
+        ['/_onepush/api/replay', { records: [n], url: app.url, signing: 'bogus' }, /signing must be sign or original/],
+        ['/_onepush/api/send', { body: '{}', url: app.url, signing: 'original' }, /signing must be sign, unsigned or wrong/],
+        ['/_onepush/api/curl', { record: n, url: app.url, signing: 'bogus' }, /signing must be sign, unsigned, wrong or original/],
+        ['/_onepush/api/curl', { body: '{}', url: app.url, signing: 'original' }, /no original signature/],
+        ['/_onepush/api/replay', { records: [n + 1], url: app.url }, /no record/],
+        ['/_onepush/api/replay', { records: ['0'], url: app.url }, /record numbers/],
+      ];
+      for (const [path, body, reason] of cases) {
+        const a = await site.post(path, body);
+        assert.equal(a.status, 400, `${path} ${JSON.stringify(body)}: ${a.text}`);
+        assert.match((JSON.parse(a.text) as { error: string }).error, reason);
+      }
+      const big = await call(site.port, '/_onepush/api/send', {
+        method: 'POST',
+        headers: { 'x-onepush-token': site.token, origin: site.origin, 'content-type': 'application/json' },
+        body: Buffer.alloc(13 * 1024 * 1024, 0x20),
+      });
+      assert.equal(big.status, 413, big.text);
+      assert.match(big.text, /at most 12 MiB/);
+      // The listener goes on: the page and a webhook are still answered.
+      assert.equal((await site.info()).mode, 'listen');
+      assert.equal(app.received.length, 0, 'nothing was sent');
+    } finally {
+      await cli.stop();
+      await app.close();
+    }
+  });
+
   test('replay without a URL goes to the forward targets (by route)', async () => {
     const bounces = await startRawServer();
     const rest = await startRawServer();

@@ -424,13 +424,18 @@ export function createInspector(options: InspectorOptions): Inspector {
       const lifecycle: InspectDetail['lifecycle'] = [];
       if (row.email_id !== null) {
         const emailId = row.email_id;
-        await walk(null, LIFECYCLE_LINES, (line) => {
-          if (!line.text.includes(emailId)) return true;
+        const found = new Map<number, InspectDetail['lifecycle'][number]>();
+        const visit = (line: PageLine): boolean => {
+          if (!line.text.includes(emailId) || found.has(line.n)) return true;
           const r = read(line);
-          if (r !== null && r.email_id === emailId) lifecycle.push({ n: r.n, type: r.type, kind: r.kind, received_at: r.received_at, id: r.id, status: r.status });
-          return lifecycle.length < 50;
-        }, SCAN_MS);
-        lifecycle.reverse();
+          if (r !== null && r.email_id === emailId) found.set(r.n, { n: r.n, type: r.type, kind: r.kind, received_at: r.received_at, id: r.id, status: r.status });
+          return found.size < 50;
+        };
+        // Around the record (this one and what came before it), then the newest (what came after): an email's
+        // events are near each other in the log, wherever the record is in it.
+        await walk(n + Buffer.byteLength(at.line.text) + 1, LIFECYCLE_LINES / 2, visit, SCAN_MS);
+        await walk(null, LIFECYCLE_LINES / 2, visit, SCAN_MS);
+        lifecycle.push(...[...found.values()].sort((x, y) => x.n - y.n));
       }
       return detailOf(at.read, row, secret, seq === undefined ? [] : [...(forwards.get(seq)?.attempts ?? [])], lifecycle);
     },
@@ -443,6 +448,7 @@ export function createInspector(options: InspectorOptions): Inspector {
     },
 
     async replay(req, signal) {
+      if (req.signing !== undefined && req.signing !== 'original' && req.signing !== 'sign') throw new InvalidInput('signing must be sign or original');
       const signing = req.signing === 'original' ? 'original' : 'sign';
       if (signing === 'sign') requireSecret('re-sign');
       // The records by number only: each is read again when its turn to be sent comes.
@@ -481,6 +487,7 @@ export function createInspector(options: InspectorOptions): Inspector {
     async send(req, signal) {
       if (typeof req.body !== 'string') throw new InvalidInput('body must be a string');
       const body = Buffer.from(req.body, 'utf8');
+      if (req.signing !== undefined && !['sign', 'unsigned', 'wrong'].includes(req.signing)) throw new InvalidInput('signing must be sign, unsigned or wrong');
       const signing = req.signing === 'unsigned' || req.signing === 'wrong' ? req.signing : 'sign';
       let type: string | null = null;
       let id: string | null = null;
@@ -518,6 +525,10 @@ export function createInspector(options: InspectorOptions): Inspector {
           // not JSON
         }
       }
+      if (req.signing !== undefined && !['sign', 'unsigned', 'wrong', 'original'].includes(req.signing)) {
+        throw new InvalidInput(`signing must be sign, unsigned, wrong or original (got ${JSON.stringify(String(req.signing)).slice(0, 40)})`);
+      }
+      if (req.signing === 'original' && captured === null) throw new InvalidInput('an edited body has no original signature: sign it, or send it unsigned or wrong');
       const signing = req.signing ?? (secret === undefined ? (captured === null ? 'unsigned' : 'original') : 'sign');
       const headers = signedHeaders(body, signing, captured);
       const url = req.url !== undefined && req.url.trim() !== '' ? resolveTarget(req.url) : routes.length > 0 ? router(type ?? '')[0] : undefined;
