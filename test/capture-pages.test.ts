@@ -117,6 +117,20 @@ describe('CapturePages: capture logs read as pages from the end', () => {
     }
   });
 
+  test('a growing log truncated and written again: the old records name nothing (never other lines), the new ones page', async () => {
+    const path = file('aaaa\nbbbb\n');
+    const pages = new CapturePages([path], true);
+    try {
+      await pages.count();
+      writeFileSync(path, 'c\n');
+      assert.deepEqual(pages.refresh(() => {}, 10).map((l) => [l.n, l.text]), [[10, 'c']]);
+      assert.equal(pages.line(0), undefined, 'record 0 was "aaaa": it is gone, not "c"');
+      assert.deepEqual(allPages(pages, 1), ['c']);
+    } finally {
+      pages.close();
+    }
+  });
+
   test('a file that cannot be paged is an error naming it: missing, a folder', () => {
     assert.throws(() => new CapturePages([join(dir, 'missing.ndjson')]), /cannot read .*missing\.ndjson: /);
     assert.throws(() => new CapturePages([dir]), /not a regular file/);

@@ -109,14 +109,20 @@ test('DuplicateTracker remembers when an id was first seen, and forgets the olde
   assert.equal(t.see('c', 9900), 9000);
 });
 
-test('DuplicateTracker keeps forgetting the oldest, in order, long past its limit', () => {
+test('DuplicateTracker keeps forgetting the oldest, in order, through many evictions (a limit of 1 included)', () => {
   const t = new DuplicateTracker(3);
-  for (let i = 0; i < 20; i++) assert.equal(t.see(`id${i}`, i), undefined);
-  // the newest three are remembered, nothing older
-  for (const i of [17, 18, 19]) assert.equal(t.see(`id${i}`, -1), i);
-  assert.equal(t.see('id16', 16), undefined, 'id16 was forgotten');
-  assert.equal(t.see('id17', -1), undefined, 'then id17, the oldest');
-  assert.equal(t.see('id19', -1), 19);
+  for (let i = 0; i < 10_000; i++) assert.equal(t.see(`id${i}`, i), undefined);
+  // The newest three are remembered; everything before them is forgotten, oldest first.
+  assert.equal(t.see('id9999', 0), 9999);
+  assert.equal(t.see('id9997', 0), 9997);
+  assert.equal(t.see('id9996', 5), undefined, 'forgotten');
+  assert.equal(t.see('id9997', 0), undefined, 'the oldest (9997) went to make room for 9996');
+  assert.equal(t.see('id9999', 0), 9999);
+  assert.equal(t.see('id9996', 0), 5);
+  const one = new DuplicateTracker(1);
+  for (const id of ['a', 'b', 'c', 'b']) one.see(id, 1);
+  assert.equal(one.see('b', 2), 1);
+  assert.equal(one.see('c', 2), undefined);
 });
 
 test('parseSize', () => {

@@ -26,6 +26,8 @@ interface Part {
   grows: boolean;
   ino: number;
   dev: number;
+  /** Truncated under us: its record numbers name nothing any more (they are never given to other lines). */
+  dead?: boolean;
 }
 
 /** A line longer than this is skipped whole (a capture line is at most ~14 MiB: a 10 MiB body as base64). */
@@ -199,6 +201,10 @@ export class CapturePages {
     while (pos > 0 && lines.length < limit && read < maxBytes) {
       const part = this.partAt(pos - 1);
       if (part === undefined) break;
+      if (part.dead === true) {
+        pos = part.base;
+        continue;
+      }
       // Whole lines ending at pos: read back a chunk (larger for a long line) and take what starts in it.
       const partEnd = pos - part.base;
       let want = CHUNK;
@@ -237,7 +243,7 @@ export class CapturePages {
   line(n: number): PageLine | undefined {
     if (!Number.isSafeInteger(n) || n < 0 || n >= this.end) return undefined;
     const part = this.partAt(n);
-    if (part === undefined) return undefined;
+    if (part === undefined || part.dead === true) return undefined;
     const at = n - part.base;
     // It must start a line: the first byte of a file, or right after a newline.
     if (at > 0 && readAt(part.fd, at - 1, 1)[0] !== 10) return undefined;
@@ -270,9 +276,11 @@ export class CapturePages {
     const last = this.parts[this.parts.length - 1];
     if (last === undefined || !last.grows || this.closed) return undefined;
     let fd: number;
+    let truncated = false;
     try {
       const st = statSync(last.path);
-      if (!st.isFile() || (st.ino === last.ino && st.dev === last.dev)) return undefined;
+      truncated = st.isFile() && st.ino === last.ino && st.dev === last.dev && fstatSync(last.fd).size < last.size;
+      if (!st.isFile() || (st.ino === last.ino && st.dev === last.dev && !truncated)) return undefined;
       fd = openSync(last.path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     } catch {
       return undefined;
@@ -283,6 +291,8 @@ export class CapturePages {
       return undefined;
     }
     last.grows = false;
+    // Cut short (truncated, then written again): what it held is gone, and its numbers stay unused.
+    if (truncated) last.dead = true;
     const part: Part = { path: last.path, fd, base: last.base + last.size, size: 0, grows: true, ino: st.ino, dev: st.dev };
     this.parts.push(part);
     return part;

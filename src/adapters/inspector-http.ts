@@ -152,6 +152,8 @@ function sameToken(given: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+class TooLarge extends Error {}
+
 /** Reads a JSON body of at most MAX_ACTION_BODY bytes. */
 function readJson(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
@@ -160,8 +162,9 @@ function readJson(req: IncomingMessage): Promise<unknown> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_ACTION_BODY) {
-        reject(new InvalidInput('request too large'));
-        req.destroy();
+        // Answered 413 (the rest is not read: the connection closes after the answer).
+        req.pause();
+        reject(new TooLarge());
         return;
       }
       chunks.push(c);
@@ -315,6 +318,10 @@ export function inspectorHttp(options: InspectorHttpOptions): InspectorHttp {
       api(req, res, path, query).catch((e: unknown) => {
         if (res.headersSent) {
           res.destroy();
+          return;
+        }
+        if (e instanceof TooLarge) {
+          send(res, 413, 'application/json; charset=utf-8', JSON.stringify({ error: `an action's body is at most ${MAX_ACTION_BODY / 1024 / 1024} MiB` }), { connection: 'close' });
           return;
         }
         if (e instanceof InvalidInput || isOnepushError(e)) {

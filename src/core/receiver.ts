@@ -145,28 +145,26 @@ export function acceptedChecks(payload: Record<string, unknown> | null, id: stri
 export class DuplicateTracker<T = number> {
   private readonly seen = new Map<string, T>();
   /**
-   * The ids in the order they were first seen, from `head` on. Not `seen.keys().next()`: a Map keeps a deleted
-   * entry's slot until it grows again, and iteration walks those slots, so past the limit each call cost as many
-   * steps as ids forgotten since (counting a million-line log slowed to a few thousand lines a second).
+   * One iterator over the ids, oldest first, kept across calls: a new `keys()` per eviction would walk past every
+   * id deleted before it (a Map keeps their slots until it is rehashed), which made each eviction cost up to the
+   * limit and a million ids take over a minute. Only ids it has returned are deleted, so it never runs dry.
    */
-  private order: string[] = [];
-  private head = 0;
+  private oldest: Iterator<string> = this.seen.keys();
   constructor(private readonly limit = 100_000) {}
 
   /** Records `id` first seen with `first`; returns the value of its first sighting, or undefined for a new id. */
   see(id: string, first: T): T | undefined {
     const earlier = this.seen.get(id);
     if (earlier !== undefined) return earlier;
-    if (this.seen.size >= this.limit) {
-      const oldest = this.order[this.head++];
-      if (oldest !== undefined) this.seen.delete(oldest);
-      if (this.head >= this.limit) {
-        this.order = this.order.slice(this.head);
-        this.head = 0;
+    if (this.seen.size >= this.limit && this.seen.size > 0) {
+      let next = this.oldest.next();
+      if (next.done === true) {
+        this.oldest = this.seen.keys();
+        next = this.oldest.next();
       }
+      if (next.done !== true) this.seen.delete(next.value);
     }
     this.seen.set(id, first);
-    this.order.push(id);
     return undefined;
   }
 }
