@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
-import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders, type ClientRequest } from 'node:http';
 import { hostname, tmpdir } from 'node:os';
 import { connect } from 'node:net';
@@ -13,6 +13,7 @@ import { acceptedIdOf } from '../src/app/inspect.js';
 import { encodeCapture } from '../src/core/capture.js';
 import type { ActionResult, InspectDetail, InspectInfo, InspectRow, LiveBatch, ForwardUpdate, RecordPage } from '../src/core/inspect-model.js';
 import { ROOT, runBin, runCli, startBin, startCli, type InProcessCli } from './helpers/cli.js';
+import { writeBigCaptureLog } from './helpers/captures.js';
 import { startRawServer, until, type Received } from './helpers/servers.js';
 import { onPath } from './helpers/tools.js';
 
@@ -841,30 +842,8 @@ async function inspectBin(args: string[], env: Record<string, string> = {}) {
   return { cli, url, port, site: await siteAt(port) };
 }
 
-/** A capture log of `count` lines, written fast: one template per type, the id varied (evt_0000000…). */
-async function bigLog(file: string, count: number): Promise<number[]> {
-  const types = ['email.sent', 'email.delivered', 'email.opened', 'email.clicked', 'email.bounced'];
-  const templates = types.map((type) => {
-    const body = JSON.stringify({ id: 'evt_@@@@@@@', type, created_at: '2026-11-26T15:55:55.123Z', data: { email_id: 'em_@@@@@@@', to: ['big@example.com'] } });
-    const line = encodeCapture({ receivedAt: '2026-11-30T12:00:00.000Z', method: 'POST', path: '/webhooks/onepush', headers: { 'content-type': 'application/json' }, body: Buffer.from(body), verified: null, status: 200 });
-    // The line without its newline (encodeCapture ends it with one).
-    return line.replace(/\n$/, '').split('@@@@@@@');
-  });
-  const out = createWriteStream(file);
-  const lengths = templates.map((t) => Buffer.byteLength(t.join('0000000')) + 1);
-  let chunk = '';
-  for (let i = 0; i < count; i++) {
-    const id = String(i).padStart(7, '0');
-    chunk += `${(templates[i % templates.length] as string[]).join(id)}\n`;
-    if (chunk.length > 1 << 20) {
-      if (!out.write(chunk)) await once(out, 'drain');
-      chunk = '';
-    }
-  }
-  out.end(chunk);
-  await once(out, 'finish');
-  return lengths;
-}
+/** A capture log of `count` lines, written fast (shared with the browser tests). */
+const bigLog = writeBigCaptureLog;
 
 describe('onepush inspect', () => {
   test('over a listener\'s capture log: the address alone on stdout, the rows and their signatures explained (the built CLI)', async () => {

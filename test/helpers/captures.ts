@@ -1,67 +1,41 @@
-import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createWriteStream } from 'node:fs';
 import { encodeCapture } from '../../src/core/capture.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// Large capture logs, made fast (the inspector's API and browser tests): one template capture line per event
+// type, each line the template with its own id, written through one buffered stream.
 
-// Large capture logs, made fast: one template capture line per event type (the fixtures, as `listen --save`
-// writes them), each line a template with its own id, written through one buffered stream.
+/** The types of a generated log, in order: line `i` has type `BIG_LOG_TYPES[i % length]`. */
+export const BIG_LOG_TYPES = ['email.sent', 'email.delivered', 'email.opened', 'email.clicked', 'email.bounced'];
 
-const PLACEHOLDER = 'evt_@@@@@@@@@@@@@@@@@@@@@@@@@@';
-
-/** The id of line `i` of a generated log: as long as a real one, and sorted as the lines are. */
+/** The event id of line `i` of a generated log (its email id is em_ and the same digits). */
 export function bigLogId(i: number): string {
-  return `evt_${String(i).padStart(26, '0')}`;
+  return `evt_${String(i).padStart(7, '0')}`;
 }
 
-/** The fixtures' types, in a fixed order: line `i` has type `BIG_LOG_TYPES[i % length]`. */
-export const BIG_LOG_TYPES: string[] = readdirSync(join(ROOT, 'fixtures'))
-  .filter((f) => /^email\.[a-z]+\.json$/.test(f))
-  .sort()
-  .map((f) => f.slice(0, -'.json'.length));
-
 /**
- * Writes `lines` capture lines to `file` (line i: type BIG_LOG_TYPES[i % n], id bigLogId(i)), signed with
- * `secret` when given (the template's signature: it matches the template body, not a line's own id, so the lines
- * are captured as valid but do not re-verify; they are for paging, not for signatures). Resolves with the bytes
- * written.
+ * Writes a capture log of `count` accepted, unverified lines (line i: type BIG_LOG_TYPES[i % 5], id bigLogId(i),
+ * recipient big@example.com); resolves with each template's line length in bytes (newline included), by type.
  */
-export async function writeBigCaptureLog(file: string, lines: number, secret = 'whsec_big'): Promise<number> {
+export async function writeBigCaptureLog(file: string, count: number): Promise<number[]> {
   const templates = BIG_LOG_TYPES.map((type) => {
-    const event = JSON.parse(readFileSync(join(ROOT, 'fixtures', `${type}.json`), 'utf8')) as Record<string, unknown>;
-    event.id = PLACEHOLDER;
-    const body = JSON.stringify(event);
-    const line = encodeCapture({
-      receivedAt: '2026-11-30T12:00:00.000Z',
-      method: 'POST',
-      path: '/webhooks/onepush',
-      headers: { host: 'localhost:4242', 'content-type': 'application/json', 'user-agent': 'OnePush-Webhooks/1.0', 'x-onepush-signature': createHmac('sha256', secret).update(body).digest('hex') },
-      body: Buffer.from(body),
-      bodyText: body,
-      verified: true,
-      status: 200,
-    });
-    const parts = line.split(PLACEHOLDER);
-    if (parts.length !== 2) throw new Error(`the template of ${type} holds its id ${parts.length - 1} times`);
-    return parts as [string, string];
+    const body = JSON.stringify({ id: 'evt_@@@@@@@', type, created_at: '2026-11-26T15:55:55.123Z', data: { email_id: 'em_@@@@@@@', to: ['big@example.com'] } });
+    const line = encodeCapture({ receivedAt: '2026-11-30T12:00:00.000Z', method: 'POST', path: '/webhooks/onepush', headers: { 'content-type': 'application/json' }, body: Buffer.from(body), verified: null, status: 200 });
+    // The line without its newline (encodeCapture ends it with one).
+    return line.replace(/\n$/, '').split('@@@@@@@');
   });
-  const out = createWriteStream(file, { highWaterMark: 1 << 20 });
-  let bytes = 0;
+  const out = createWriteStream(file);
+  const lengths = templates.map((t) => Buffer.byteLength(t.join('0000000')) + 1);
   let chunk = '';
-  for (let i = 0; i < lines; i++) {
-    const [head, tail] = templates[i % templates.length] as [string, string];
-    chunk += head + bigLogId(i) + tail;
-    if (chunk.length >= 1 << 20) {
-      bytes += chunk.length;
+  for (let i = 0; i < count; i++) {
+    const id = String(i).padStart(7, '0');
+    chunk += `${(templates[i % templates.length] as string[]).join(id)}\n`;
+    if (chunk.length > 1 << 20) {
       if (!out.write(chunk)) await once(out, 'drain');
       chunk = '';
     }
   }
-  bytes += chunk.length;
   out.end(chunk);
   await once(out, 'finish');
-  return bytes;
+  return lengths;
 }
