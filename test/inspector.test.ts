@@ -1138,3 +1138,42 @@ describe('--open', () => {
     }
   });
 });
+
+describe('the inspector on the listener\'s own server', () => {
+  test('an action that outlasts the server\'s idle timeout for a silent socket is answered, not cut', async () => {
+    const { startHttpServer } = await import('../src/adapters/http-server.js');
+    const { ownHosts } = await import('../src/adapters/inspector-http.js');
+    const { inspectorSite } = await import('../src/app/inspect.js');
+    const log = tmp('one.ndjson');
+    const body = '{"id":"evt_slow_app","type":"email.sent","data":{}}';
+    writeFileSync(log, encodeCapture({ receivedAt: '2026-11-30T12:00:00.000Z', method: 'POST', path: '/webhooks/onepush', headers: {}, body: Buffer.from(body), verified: null, status: 200 }));
+    // The app answers after 4 idle timeouts of the server.
+    const app = await startRawServer((_, res) => {
+      setTimeout(() => res.end('{"ok":true}'), 800);
+    });
+    let port = 0;
+    const site = inspectorSite({ mode: 'inspect', files: [log], version: 'test', hosts: () => ownHosts('127.0.0.1', port) });
+    const server = await startHttpServer({
+      host: '127.0.0.1',
+      port: 0,
+      maxBody: 1 << 20,
+      now: () => new Date(),
+      onRequest: (_head, _body, respond) => respond(404, '{}'),
+      intercept: (req, res) => site.http.handle(req, res),
+      timeouts: { idleMs: 200 },
+    });
+    port = server.port;
+    try {
+      const s = await siteAt(port);
+      const { rows } = await s.records();
+      const answer = await s.post('/_onepush/api/replay', { records: [rows[0]?.n], url: app.url, signing: 'original' });
+      assert.equal(answer.status, 200, answer.text);
+      assert.deepEqual((JSON.parse(answer.text) as ActionResult).sent.map((x) => [x.id, x.status]), [['evt_slow_app', 200]]);
+    } finally {
+      site.inspector.close();
+      site.http.close();
+      await server.close();
+      await app.close();
+    }
+  });
+});

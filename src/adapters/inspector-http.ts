@@ -315,6 +315,10 @@ export function inspectorHttp(options: InspectorHttpOptions): InspectorHttp {
         refuse(res, 403, "refused: missing or wrong token (open the inspector's page from the address onepush printed)");
         return true;
       }
+      // An action may run longer than the listener's idle timeout for a silent socket (10 s: a replay of thousands,
+      // an app slow to answer); the socket stays quiet meanwhile, and must not be cut before the answer. Once it is
+      // answered, the keep-alive timeout bounds the connection.
+      if (req.method === 'POST') req.socket.setTimeout(0);
       api(req, res, path, query).catch((e: unknown) => {
         if (res.headersSent) {
           res.destroy();
