@@ -30,6 +30,9 @@ interface Part {
   dead?: boolean;
 }
 
+/** Sees one whole line: `bytes[start..end)`, `n` where it starts; `counted` when it is counted by this call. */
+export type LineVisitor = (bytes: Buffer, start: number, end: number, n: number, counted: boolean) => void;
+
 /** A line longer than this is skipped whole (a capture line is at most ~14 MiB: a 10 MiB body as base64). */
 const MAX_LINE = 32 * 1024 * 1024;
 const CHUNK = 256 * 1024;
@@ -108,9 +111,10 @@ export class CapturePages {
 
   /**
    * Takes in the new whole lines of a growing log since the last call, a slice of at most 4 MiB at a time: each is
-   * seen by `visit` (its bytes, and `n`), and the newest `keep` are returned, oldest first.
+   * seen by `visit` (its bytes, and `n`; `counted`: counting it here, not in the background), and the newest `keep`
+   * are returned as text, oldest first (no other line is decoded).
    */
-  refresh(visit: (bytes: Buffer, start: number, end: number, n: number) => void, keep: number): PageLine[] {
+  refresh(visit: LineVisitor, keep: number): PageLine[] {
     const kept: PageLine[] = [];
     const last = this.parts[this.parts.length - 1];
     if (last === undefined || !last.grows || this.closed) return kept;
@@ -121,7 +125,7 @@ export class CapturePages {
     return kept.length > keep ? kept.slice(-keep) : kept;
   }
 
-  private takeIn(part: Part, visit: (bytes: Buffer, start: number, end: number, n: number) => void, keep: number, kept: PageLine[]): void {
+  private takeIn(part: Part, visit: LineVisitor, keep: number, kept: PageLine[]): void {
     let size: number;
     try {
       size = fstatSync(part.fd).size;
@@ -135,14 +139,16 @@ export class CapturePages {
       const from = part.base + part.size;
       // Counted here when counting had caught up (the usual case: a listener's new lines); else counting will.
       const counting = this.countedTo === from;
+      // The lines' ends first, so only the newest `keep` are decoded.
+      const ends: number[] = [];
+      for (let nl = bytes.indexOf(10); nl !== -1 && nl <= cut; nl = bytes.indexOf(10, nl + 1)) ends.push(nl);
+      const firstKept = Math.max(0, ends.length - keep);
       let start = 0;
-      let nl: number;
-      while ((nl = bytes.indexOf(10, start)) !== -1 && nl <= cut) {
-        if (counting) {
-          this.counted++;
-          visit(bytes, start, nl, from + start);
-        }
-        if (nl > start) {
+      for (let i = 0; i < ends.length; i++) {
+        const nl = ends[i] as number;
+        if (counting) this.counted++;
+        visit(bytes, start, nl, from + start, counting);
+        if (i >= firstKept && nl > start) {
           kept.push({ n: from + start, text: bytes.toString('utf8', start, nl), file: part.path });
           if (kept.length > keep * 2) kept.splice(0, kept.length - keep);
         }

@@ -90,8 +90,13 @@ interface Outgoing {
   headers: Record<string, string>;
   body: Buffer;
 }
-/** Live rows sent to a page per batch at most (the newest; the rest are a page away). */
-export const LIVE_ROWS = 500;
+/**
+ * Live rows sent to a page per batch at most (the newest; the rest are a page away): a page shows 100 rows, and
+ * each live row costs the listener a parse and a schema check, so a burst costs at most this many per batch.
+ */
+export const LIVE_ROWS = 100;
+/** Without a page open, a listener's new lines are taken in (matched to their events) every this many events. */
+const TAKE_IN = 500;
 /** Events of this run whose forwarding is kept. */
 const KEEP_FORWARDS = 10_000;
 /** Attempts kept per event and endpoint. */
@@ -138,12 +143,21 @@ function sentOf(n: number | null, id: string | null, url: URL, r: DeliveryResult
   return { n, id, url: redactUrl(url), status: r.status, ok: r.ok, latency_ms: Math.round(r.latencyMs), error: r.error, response: r.body };
 }
 
-/** The capture line's received_at and status, read without parsing it (a listener's own line, matched to its event). */
-function stampOf(text: string): { at: string; status: number } | null {
-  const at = /^\{"v":1,"received_at":"([^"]+)"/.exec(text)?.[1];
-  const i = text.lastIndexOf('"status":');
-  if (at === undefined || i === -1) return null;
-  return { at, status: Number.parseInt(text.slice(i + 9, i + 12), 10) };
+const STAMP_START = Buffer.from('{"v":1,"received_at":"');
+const STATUS_KEY = Buffer.from('"status":');
+
+/**
+ * A capture line's received_at and status, read from its bytes without decoding it (a listener's own line, matched
+ * to its event): the time is at a fixed place, the status is the last `"status":` (any in the body is escaped).
+ */
+function stampOf(bytes: Buffer, start: number, end: number): { at: string; status: number } | null {
+  if (end - start < STAMP_START.length + 26 || bytes.compare(STAMP_START, 0, STAMP_START.length, start, start + STAMP_START.length) !== 0) return null;
+  const atStart = start + STAMP_START.length;
+  const quote = bytes.indexOf(34, atStart);
+  if (quote === -1 || quote >= end) return null;
+  const i = bytes.lastIndexOf(STATUS_KEY, end - STATUS_KEY.length);
+  if (i < start) return null;
+  return { at: bytes.toString('latin1', atStart, quote), status: Number.parseInt(bytes.toString('latin1', i + STATUS_KEY.length, Math.min(end, i + STATUS_KEY.length + 3)), 10) };
 }
 
 const STATUS_200 = Buffer.from('"status":200');
@@ -243,21 +257,22 @@ export function createInspector(options: InspectorOptions): Inspector {
     if (closed) return;
     let lines: PageLine[];
     if (pages instanceof CapturePages) {
-      lines = pages.refresh(markDuplicate, Math.min(Math.max(LIVE_ROWS, pending.length), 20_000));
       // Each answered request wrote one line, in order: match them up by time and status (both in time order, so
-      // a line whose event is no longer pending is passed over at once).
+      // a line whose event is no longer pending is passed over at once), read from the bytes, nothing decoded.
       let p = 0;
-      for (const line of lines) {
-        const stamp = stampOf(line.text);
-        if (stamp === null) continue;
+      lines = pages.refresh((bytes, start, end, n, counted) => {
+        if (counted) markDuplicate(bytes, start, end, n);
+        if (p >= pending.length) return;
+        const stamp = stampOf(bytes, start, end);
+        if (stamp === null) return;
         let k = p;
         while (k < pending.length && (pending[k] as ListenEvent).received_at <= stamp.at && !((pending[k] as ListenEvent).received_at === stamp.at && (pending[k] as ListenEvent).status === stamp.status)) k++;
         const ev = pending[k];
-        if (ev === undefined || ev.received_at !== stamp.at || ev.status !== stamp.status) continue;
+        if (ev === undefined || ev.received_at !== stamp.at || ev.status !== stamp.status) return;
         p = k + 1;
-        capSet(seqOf, line.n, ev.seq, 100_000);
-        capSet(nOf, ev.seq, line.n, 100_000);
-      }
+        capSet(seqOf, n, ev.seq, 100_000);
+        capSet(nOf, ev.seq, n, 100_000);
+      }, LIVE_ROWS);
       // What was not matched by now never will be (its line could not be written).
       pending = [];
     } else {
@@ -546,9 +561,9 @@ export function createInspector(options: InspectorOptions): Inspector {
       if (closed) return;
       if (pages instanceof CapturePages) {
         pending.push(ev);
-        // With no page open, the log is taken in every LIVE_ROWS events (cheap: no line is parsed), not on a timer.
+        // With no page open, the log is taken in every TAKE_IN events (cheap: no line is parsed), not on a timer.
         if (subscribers.size > 0) schedule();
-        else if (pending.length >= LIVE_ROWS) flush();
+        else if (pending.length >= TAKE_IN) flush();
       } else {
         if (ev.duplicate) dups.add(ev.seq);
         schedule();

@@ -739,7 +739,8 @@ function verificationView(d: InspectDetail): HTMLElement {
     ' ',
     h('span', { class: 'ver-message', text: v.message }),
     ' ',
-    h('code', { class: 'ver-code muted', text: `(${v.code})` }),
+    // The stable code (as `verify --explain --json` gives it) when it says more than the word.
+    v.code === word || v.code === 'unchecked' ? null : h('code', { class: 'ver-code muted', text: `(${v.code})` }),
   );
 }
 
