@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CapturePages } from '../src/adapters/capture-pages.js';
 import { acceptedIdOf, curlCommand } from '../src/app/inspect.js';
+import { setBounded } from '../src/core/bounded.js';
 import { encodeCapture } from '../src/core/capture.js';
 import { filterQuery, parseFilter, rowMatcher, type InspectRow } from '../src/core/inspect-model.js';
 
@@ -140,6 +141,20 @@ describe('CapturePages: capture logs read as pages from the end', () => {
 describe('the inspector\'s pure helpers', () => {
   const capture = (body: string, status = 200): Buffer =>
     Buffer.from(encodeCapture({ receivedAt: new Date(0), method: 'POST', path: '/', headers: { 'x-note': '"id":"evt_header"' }, body: Buffer.from(body), verified: true, status }).slice(0, -1));
+
+  test('setBounded keeps the newest entries: never more than cap and a quarter, the oldest out first, down to cap', () => {
+    const m = new Map<number, number>();
+    for (let i = 0; i < 1000; i++) {
+      setBounded(m, i, i * 2, 100);
+      assert.ok(m.size <= 125, `size ${m.size} after ${i + 1}`);
+    }
+    const keys = [...m.keys()];
+    assert.equal(keys[keys.length - 1], 999);
+    assert.deepEqual(keys, Array.from({ length: keys.length }, (_, j) => 1000 - keys.length + j), 'the newest, in order');
+    assert.ok(keys.length >= 100);
+    setBounded(m, 5, 1, 100);
+    assert.equal(m.get(5), 1, 'a key set again is kept (as the newest)');
+  });
 
   test('acceptedIdOf: the event id of an accepted line, never one from a header or a refused line', () => {
     const line = capture('{"id":"evt_1","type":"email.sent","data":{"id":"inner"}}');

@@ -29,6 +29,7 @@ import { DEFAULT_INSPECT_PORT } from '../core/defaults.js';
 import { DuplicateTracker } from '../core/receiver.js';
 import { replayRequest } from '../core/replay-select.js';
 import { createRouter, type Route } from '../core/routes.js';
+import { setBounded } from '../core/bounded.js';
 import { sign } from '../core/signature.js';
 import { isLoopback, resolveTarget } from '../core/target.js';
 import type { ForwardResult, ListenEvent, NotRouted } from './listen.js';
@@ -130,12 +131,6 @@ class MemoryPages {
   line(n: number): PageLine | undefined {
     return this.lines.find((l) => l.n === n);
   }
-}
-
-/** A bounded map: the oldest entries go first. */
-function capSet<K, V>(map: Map<K, V>, key: K, value: V, cap: number): void {
-  map.set(key, value);
-  if (map.size > cap) map.delete(map.keys().next().value as K);
 }
 
 /** What an action's result says of one delivery. */
@@ -270,8 +265,8 @@ export function createInspector(options: InspectorOptions): Inspector {
         const ev = pending[k];
         if (ev === undefined || ev.received_at !== stamp.at || ev.status !== stamp.status) return;
         p = k + 1;
-        capSet(seqOf, n, ev.seq, 100_000);
-        capSet(nOf, ev.seq, n, 100_000);
+        setBounded(seqOf, n, ev.seq, 100_000);
+        setBounded(nOf, ev.seq, n, 100_000);
       }, LIVE_ROWS);
       // What was not matched by now never will be (its line could not be written).
       pending = [];
@@ -306,7 +301,7 @@ export function createInspector(options: InspectorOptions): Inspector {
     let f = forwards.get(seq);
     if (f === undefined) {
       f = { attempts: [], byUrl: new Map() };
-      capSet(forwards, seq, f, KEEP_FORWARDS);
+      setBounded(forwards, seq, f, KEEP_FORWARDS);
     }
     return f;
   };
@@ -574,8 +569,8 @@ export function createInspector(options: InspectorOptions): Inspector {
       if (memory === null || closed) return;
       const text = line.endsWith('\n') ? line.slice(0, -1) : line;
       memory.push(seq, text);
-      capSet(seqOf, seq, seq, 100_000);
-      capSet(nOf, seq, seq, 100_000);
+      setBounded(seqOf, seq, seq, 100_000);
+      setBounded(nOf, seq, seq, 100_000);
       fresh.push({ n: seq, text, file: '' });
       if (fresh.length > LIVE_ROWS) fresh.splice(0, fresh.length - LIVE_ROWS);
     },

@@ -1,3 +1,4 @@
+import { setBounded } from './bounded.js';
 import type { EventType } from './event-types.js';
 import { makeId } from './ids.js';
 import type { Fixture } from './samples.js';
@@ -448,8 +449,7 @@ export function* campaignEvents(options: CampaignOptions, fixtures: ReadonlyMap<
     if (hit === undefined) {
       const l = lifecycle(plan, i);
       hit = { l, emailId: emailIdOf(plan, i, l.sendAt) };
-      cache.set(i, hit);
-      if (cache.size > LIFECYCLE_CACHE) cache.delete(cache.keys().next().value as number);
+      setBounded(cache, i, hit, LIFECYCLE_CACHE);
     }
     return hit;
   };

@@ -2,6 +2,7 @@
 // app's responses), so it only ever goes in through textContent and attribute setters (dom.ts): no innerHTML, no
 // link built from data (the one link is the download, built from a record number). The server's CSP allows this
 // script and app.css, nothing else (no inline style attribute, no inline script).
+import { setBounded } from '../core/bounded.js';
 import {
   filterQuery,
   isEmptyFilter,
@@ -654,8 +655,7 @@ function onForwards(updates: ForwardUpdate[]): void {
     if (r !== undefined) r.forwards = u.forwards;
     else {
       // not rendered yet (or not parsed yet): applied when it is
-      pendingForwards.set(u.n, u.forwards);
-      if (pendingForwards.size > 1000) pendingForwards.delete(pendingForwards.keys().next().value as number);
+      setBounded(pendingForwards, u.n, u.forwards, 1000);
     }
     const tr = rowEls.get(u.n);
     const td = tr?.querySelector<HTMLDivElement>('.forwards');
