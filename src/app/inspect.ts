@@ -56,7 +56,7 @@ export interface InspectorOptions {
   version: string;
   /** Without files: how many of this run's requests are kept in memory (default 1000). */
   memoryLimit?: number;
-  /** How often live rows go out to the page, ms (default 100). */
+  /** How often live rows go out to the page, ms (default 200: at most 500 rows a second, whatever the rate). */
   batchMs?: number;
   userAgent?: string;
   /** Timeout of each request an action sends (default 10 s). */
@@ -194,7 +194,7 @@ export function createInspector(options: InspectorOptions): Inspector {
   const routes = options.routes ?? [];
   const router = createRouter(routes);
   const endpoints = [...new Set(routes.map((r) => redactUrl(r.url)))];
-  const batchMs = options.batchMs ?? 100;
+  const batchMs = options.batchMs ?? 200;
   const memory = options.files.length === 0 ? new MemoryPages(options.memoryLimit ?? 1000) : null;
   const pages: CapturePages | MemoryPages = memory ?? new CapturePages(options.files, options.growing === true);
   /** Records that redeliver an id seen before (from listen, and from counting the files). */
