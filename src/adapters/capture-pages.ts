@@ -1,5 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { errnoWords } from './files.js';
+import { closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
+import { endOfLastLine, errnoWords, readAt } from './files.js';
 
 // Capture logs of any size, read as pages (the inspector): a record is named by where its line starts (its byte
 // offset in the files, one after the other), so the newest page of a million-line log is one read from the end,
@@ -37,28 +37,6 @@ export type LineVisitor = (bytes: Buffer, start: number, end: number, n: number,
 const MAX_LINE = 32 * 1024 * 1024;
 const CHUNK = 256 * 1024;
 
-function readAt(fd: number, position: number, length: number): Buffer {
-  const buf = Buffer.allocUnsafe(length);
-  let got = 0;
-  while (got < length) {
-    const n = readSync(fd, buf, got, length - got, position + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return got === length ? buf : buf.subarray(0, got);
-}
-
-/** The size of the whole lines of the first `size` bytes (up to and including the last newline). */
-function wholeLines(fd: number, size: number): number {
-  for (let end = size; end > 0; ) {
-    const start = Math.max(0, end - CHUNK);
-    const i = readAt(fd, start, end - start).lastIndexOf(10);
-    if (i !== -1) return start + i + 1;
-    end = start;
-  }
-  return 0;
-}
-
 /** Capture files opened for paging; a file that cannot be read is an Error naming it. */
 export class CapturePages {
   private readonly parts: Part[] = [];
@@ -83,7 +61,7 @@ export class CapturePages {
           closeSync(fd);
           throw new Error(`cannot read ${path}: not a regular file`);
         }
-        const size = wholeLines(fd, st.size);
+        const size = endOfLastLine(fd, st.size);
         this.parts.push({ path, fd, base, size, grows: growing && i === paths.length - 1, ino: st.ino, dev: st.dev });
         base += size;
       });

@@ -9,7 +9,6 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  readSync,
   rmSync,
   statSync,
   unlinkSync,
@@ -17,7 +16,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { errnoWords } from './files.js';
+import { endOfLastLine, errnoWords, readAt } from './files.js';
 
 // The append-only capture log of `listen` (README: Captures). Every answered request is written BEFORE its answer is
 // sent, so an event that got its 200 survives `kill -9`. For speed the lines of one event-loop turn are written
@@ -180,31 +179,6 @@ function prepareFolder(path: string, create: boolean, warn: (m: string) => void)
       throw new CaptureLogError(`the capture folder ${folder} is open to other users and cannot be closed: ${words(e)}`, 'chmod 700 it, or pass --save <file>');
     }
   }
-}
-
-/** Reads `length` bytes at `position` (short reads finished). */
-function readAt(fd: number, position: number, length: number): Buffer {
-  const buf = Buffer.allocUnsafe(length);
-  let got = 0;
-  while (got < length) {
-    const n = readSync(fd, buf, got, length - got, position + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return got === length ? buf : buf.subarray(0, got);
-}
-
-/** The offset just past the last newline of the first `size` bytes of the file (0 when there is none). */
-function endOfLastLine(fd: number, size: number): number {
-  const CHUNK = 64 * 1024;
-  for (let end = size; end > 0; ) {
-    const start = Math.max(0, end - CHUNK);
-    const buf = readAt(fd, start, end - start);
-    const nl = buf.lastIndexOf(10);
-    if (nl !== -1) return start + nl + 1;
-    end = start;
-  }
-  return 0;
 }
 
 /** Copies bytes [from, to) of `fd` to the end of `aside` (a new or existing `.torn` file, never through a link). */

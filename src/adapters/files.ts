@@ -111,3 +111,27 @@ export function readAllText(fd: number, size: number): string {
   }
   return buf.toString('utf8', 0, got);
 }
+
+/** Reads `length` bytes of `fd` at `position` (short reads finished; fewer at the end of the file). */
+export function readAt(fd: number, position: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got === length ? buf : buf.subarray(0, got);
+}
+
+/** The offset just past the last newline of the first `size` bytes of `fd` (0 when there is none): its whole lines. */
+export function endOfLastLine(fd: number, size: number): number {
+  const CHUNK = 64 * 1024;
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - CHUNK);
+    const nl = readAt(fd, start, end - start).lastIndexOf(10);
+    if (nl !== -1) return start + nl + 1;
+    end = start;
+  }
+  return 0;
+}

@@ -1,4 +1,5 @@
 import { eventInfo, globMatcher, type EventKind } from './event-types.js';
+import type { ForwardResult } from './forward-result.js';
 
 // What the inspector's page and its server exchange (README: The inspector): the row of the list, the detail of
 // one request, the filter, and the JSON of each API call. Pure and free of node: imports, so the page's bundle
@@ -59,20 +60,8 @@ export interface InspectRow {
   source: string | null;
 }
 
-/** One forwarding attempt (the `forward` line of `listen --json`). */
-export interface InspectAttempt {
-  url: string;
-  attempt: number;
-  outcome: 'delivered' | 'retrying' | 'rejected' | 'given_up';
-  status: number | null;
-  latency_ms: number;
-  error: string | null;
-  message: string | null;
-  /** The app's answer as received (its first 64 KiB). */
-  response: string;
-  retry_in_ms: number | null;
-  at: string;
-}
+/** One forwarding attempt: the `forward` line of `listen --json` (what the page needs of it), and when. */
+export type InspectAttempt = Pick<ForwardResult, 'url' | 'attempt' | 'outcome' | 'status' | 'latency_ms' | 'error' | 'message' | 'response' | 'retry_in_ms'> & { at: string };
 
 /** One request in full. */
 export interface InspectDetail {
