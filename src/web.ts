@@ -11,10 +11,16 @@ const HEX = '0123456789abcdef';
 const HEX_64 = /^[0-9a-fA-F]{64}$/;
 
 // `instanceof` would fail for bytes made in another realm (an iframe, a vm context): ask the brand instead.
-function bytesOf(body: unknown): Uint8Array {
+const isArrayBuffer = (x: unknown): x is ArrayBuffer => Object.prototype.toString.call(x) === '[object ArrayBuffer]';
+
+function bytesOf(body: unknown): Uint8Array<ArrayBuffer> {
   if (typeof body === 'string') return encoder.encode(body);
-  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  if (Object.prototype.toString.call(body) === '[object ArrayBuffer]') return new Uint8Array(body as ArrayBuffer);
+  if (isArrayBuffer(body)) return new Uint8Array(body);
+  if (ArrayBuffer.isView(body)) {
+    const view = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    // Web Crypto takes bytes of an ArrayBuffer: a view of a SharedArrayBuffer is copied.
+    return isArrayBuffer(view.buffer) ? (view as Uint8Array<ArrayBuffer>) : view.slice();
+  }
   throw new TypeError('body must be a string, a Uint8Array or an ArrayBuffer');
 }
 

@@ -47,6 +47,9 @@ describe('onepush-cli/web: the openssl vectors (the built library)', () => {
     const expected = lib.sign(BODY, SECRET);
     assert.equal(await web.sign(padded.subarray(2, padded.length - 2), SECRET), expected);
     assert.equal(await web.sign(new DataView(padded.buffer, 2, padded.length - 4), SECRET), expected);
+    const shared = new Uint8Array(new SharedArrayBuffer(padded.length));
+    shared.set(padded);
+    assert.equal(await web.sign(shared.subarray(2, padded.length - 2), SECRET), expected, 'a view of a SharedArrayBuffer');
   });
 });
 
