@@ -140,6 +140,32 @@ describe('onepush-cli/web needs no Node', () => {
     );
     assert.equal(out.text, lib.sign('Grüße 🎉', secret));
   });
+  test('typed: dist/types/web.d.ts type-checks in a project without @types/node (strict, nodenext, the DOM lib) (the built library)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'onepush-web-typed-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(ROOT, join(dir, 'node_modules', 'onepush-cli'), 'dir');
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+    const compilerOptions = { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], types: [], noEmit: true, skipLibCheck: false };
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['use.ts'] }));
+    writeFileSync(
+      join(dir, 'use.ts'),
+      [
+        "import { sign, verify } from 'onepush-cli/web';",
+        'export async function handler(request: Request): Promise<boolean> {',
+        '  const body = await request.arrayBuffer();',
+        "  const s: string = await sign(body, 'k');",
+        "  const text: boolean = await verify('{}', 'k', s);",
+        "  return text && verify(new Uint8Array(body), 'k', request.headers.get('x-onepush-signature'));",
+        '}',
+        '// @ts-expect-error: the secret must be a string',
+        "void sign('{}', 42);",
+      ].join('\n'),
+    );
+    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+    const r = await run(process.execPath, [tsc, '-p', dir]).catch((e: { stdout: string; stderr: string }) => e);
+    assert.equal(`${r.stdout}${r.stderr}`, '');
+  });
   test("is the package's onepush-cli/web export, for a user's project (the built library)", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'onepush-web-'));
     after(() => rmSync(dir, { recursive: true, force: true }));
