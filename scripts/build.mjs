@@ -11,6 +11,8 @@
 // - Tried and dropped: bundling chalk's browser build to skip its colour detection (node:tty, node:os)
 //   bought nothing measurable on Node 20, 22 or 24 (±0.05x, either way from run to run).
 // - The library (dist/index.js) is ESM, for `import { sign } from 'onepush-cli'`.
+// - onepush-cli/web (dist/web.js) is ESM for any runtime (platform neutral): sign/verify on Web Crypto, no `node:`
+//   module and no Buffer (checked on the bundle below: the build fails if either is mentioned).
 // `--fast` skips the declarations (used before tests; `build`/`prepare` emit them).
 import { build } from 'esbuild';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -110,6 +112,16 @@ await Promise.all([
     outdir: 'dist',
     format: 'esm',
   }),
+  build({
+    absWorkingDir: root,
+    entryPoints: ['src/web.ts'],
+    outdir: 'dist',
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    logLevel: 'warning',
+  }),
   // The inspector's page (served by the inspector as /_onepush/app.js and /_onepush/app.css): plain DOM, no
   // runtime dependency, one script and one stylesheet (its Content-Security-Policy allows nothing else).
   build({
@@ -130,6 +142,15 @@ await Promise.all([
 
 if (!commanderPatched) {
   throw new Error('lazy-child-process: commander/lib/command.js was not bundled: a new commander layout? adapt or drop the plugin');
+}
+
+// onepush-cli/web runs where there is no Node: nothing in it may name a node: module or Buffer (as a word:
+// ArrayBuffer is a Web API).
+const web = readFileSync(join(root, 'dist/web.js'), 'utf8');
+for (const [word, re] of [['node:', /\bnode:/], ['Buffer', /\bBuffer\b/]]) {
+  if (re.test(web)) {
+    throw new Error(`dist/web.js mentions "${word}": onepush-cli/web must run without Node (src/web.ts and what it imports may use only Web APIs)`);
+  }
 }
 
 if (!fast) {
