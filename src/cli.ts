@@ -1,7 +1,8 @@
-import { Command, CommanderError, InvalidArgumentError, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import pkg from '../package.json' with { type: 'json' };
 import { createOutput, type OutStream, type Output } from './adapters/terminal.js';
 import { isOnepushError } from './core/errors.js';
+import type { CompletionTree, ValueKind } from './core/completion.js';
 import { closest } from './core/event-types.js';
 import { MAX_TIMER_MS } from './core/limits.js';
 import type { Context } from './commands/context.js';
@@ -291,9 +292,83 @@ function configCommand() {
 /** The options of `onepush config`, as commander parses them. */
 export type ConfigFlags = ReturnType<ReturnType<typeof configCommand>['opts']>;
 
+/** `onepush schema`: its arguments, options and help. */
+function schemaCommand() {
+  return new Command('schema')
+    .description('print the JSON Schema (or TypeScript types) of the events: one type, several, or all')
+    .argument('[types...]', 'event types (email.bounced, bounced, …); none or "all": every type in one document')
+    .addOption(new Option('--format <format>', 'json-schema (draft 2020-12) or typescript').choices(['json-schema', 'typescript'] as const).default('json-schema' as const))
+    .addHelpText('after', examples([
+      'onepush schema email.bounced',
+      'onepush schema > onepush-events.schema.json',
+      'onepush schema bounced complained | jq \'.oneOf\'',
+      'onepush schema --format typescript > onepush-events.d.ts',
+    ]) + '\nThe package ships the same files: onepush-cli/schema/<type>.json, onepush-cli/schema/events.json (every type)\nand onepush-cli/schema/events.d.ts.\n');
+}
+
+/** The options of `onepush schema`, as commander parses them. */
+export type SchemaFlags = ReturnType<ReturnType<typeof schemaCommand>['opts']>;
+
+/** `onepush completion`: its arguments, options and help. */
+function completionCommand() {
+  return new Command('completion')
+    .description('print a shell completion script: commands, flags, event types, capture files')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish'] as const))
+    .addHelpText('after', examples([
+      'source <(onepush completion bash)',
+      'onepush completion bash > onepush.bash',
+      'onepush completion zsh > _onepush',
+      'onepush completion fish > onepush.fish',
+    ]) + '\nInstall: bash: onepush completion bash > ~/.local/share/bash-completion/completions/onepush\n         zsh:  onepush completion zsh > "${fpath[1]}/_onepush" (then restart zsh)\n         fish: onepush completion fish > ~/.config/fish/completions/onepush.fish\n');
+}
+
+/** The options of `onepush completion`, as commander parses them. */
+export type CompletionFlags = ReturnType<ReturnType<typeof completionCommand>['opts']>;
+
+/**
+ * What an argument or option value completes to, from its name in the commander tree (`[types...]`, `<glob>`,
+ * `[source...]`, `<file>`) or its choices.
+ */
+function valueKind(name: string, variadic: boolean, choices: readonly string[] | undefined): ValueKind {
+  if (choices) return { kind: 'words', words: choices };
+  if (['types', 'glob', 'globs'].includes(name)) return { kind: 'types' };
+  if (name === 'source' || (name === 'file' && variadic)) return { kind: 'captures' };
+  if (name === 'file') return { kind: 'files' };
+  return { kind: 'none' };
+}
+
+/** The whole command tree (every command, and `help`), as the completion scripts need it. */
+function completionTree(): CompletionTree {
+  const program = buildProgram(() => {}, []) as unknown as CommandUnknownOpts;
+  const options = (cmd: CommandUnknownOpts) =>
+    cmd.options.map((o) => {
+      const value = /[<[]([\w-]+)(\.\.\.)?[>\]]/.exec(o.flags);
+      return { long: o.long, short: o.short, description: o.description, value: value ? valueKind(value[1] as string, o.variadic, o.argChoices) : null };
+    });
+  // Every command also takes the program's --help (commander's own option, not in `options`) and --debug.
+  const help = { long: '--help', short: '-h', description: 'show help', value: null };
+  const common = [help, ...options(program).filter((o) => o.long === '--debug')];
+  return {
+    name: 'onepush',
+    options: [...options(program), help],
+    commands: [
+      ...program.commands.map((c) => {
+        const arg = c.registeredArguments[0];
+        return {
+          name: c.name(),
+          description: c.description(),
+          options: [...options(c), ...common],
+          positional: arg ? valueKind(arg.name(), arg.variadic, arg.argChoices) : ({ kind: 'none' } as const),
+        };
+      }),
+      { name: 'help', description: 'show the help of a command', options: [], positional: { kind: 'words', words: program.commands.map((c) => c.name()) } },
+    ],
+  };
+}
+
 type Run = (ctx: Context) => Promise<number | void>;
 
-const COMMANDS = ['listen', 'inspect', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'secret', 'events', 'config'] as const;
+const COMMANDS = ['listen', 'inspect', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'secret', 'events', 'schema', 'completion', 'config'] as const;
 
 /**
  * The program, with only the command being run when the arguments name one (its parse, help and errors are the
@@ -335,6 +410,8 @@ function buildProgram(setRun: (run: Run) => void, words: readonly string[]): Com
   if (want('check')) add(checkCommand()).action((routes, opts) => setRun(async (ctx) => (await import('./commands/check.js')).run(routes, opts, ctx)));
   if (want('secret')) add(secretCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/secret.js')).run(opts, ctx)));
   if (want('events')) add(eventsCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/events.js')).run(opts, ctx)));
+  if (want('schema')) add(schemaCommand()).action((types, opts) => setRun(async (ctx) => (await import('./commands/schema.js')).run(types, opts, ctx)));
+  if (want('completion')) add(completionCommand()).action((shell) => setRun(async (ctx) => (await import('./commands/completion.js')).run(shell, completionTree(), ctx)));
   if (want('config')) add(configCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/config.js')).run(opts, ctx)));
 
   return program;
