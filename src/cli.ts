@@ -53,6 +53,8 @@ function listenCommand() {
       'onepush listen --json --port 0 | jq -c \'select(.kind=="event")\'',
       'onepush listen --events "email.bounced,email.c*" --no-save',
       'onepush listen --port 0 --no-ui',
+      'onepush listen --host 127.0.0.1 --save captures.ndjson --max-body 512kb --verbose',
+      'onepush listen --port 0 --open',
     ]) + '\nThe inspector: open the printed address (http://localhost:4242/) to see every event live, its signature\nexplained, and to replay, edit and resend it.\n');
 }
 
@@ -87,6 +89,9 @@ function triggerCommand() {
       'onepush trigger email.clicked --print',
       'onepush trigger email.sent --to https://localhost:3443/webhooks/onepush --insecure',
       'onepush trigger all --to "email.bounced,email.complained=:3000/webhooks/bounces" --to :3000',
+      'onepush trigger --all --to :3000 --concurrency 4 --timeout 2000 --retries 3 --json',
+      'onepush trigger bounced --fixture event.json --secret whsec_test',
+      'echo \'{"data":{"tags":{"campaign":"spring"}}}\' | onepush trigger bounced --data - --unset data.bounce.mx_host',
     ]));
 }
 
@@ -121,6 +126,8 @@ function replayCommand() {
       'onepush listen --json | onepush replay - --to 3000',
       'onepush replay --last 1 --to https://localhost:3443/webhooks/onepush --insecure',
       'onepush replay --last 10 --to "email.bounced=:3000/webhooks/bounces" --to "email.delivered,email.opened=:3000"',
+      'onepush replay --id evt_01JD8Q4Z7X2K9V3M5N6P7R8S9T --fresh-id --secret whsec_test --to :3000',
+      'onepush replay .onepush/events.ndjson --skip-bad --concurrency 4 --rate 50 --timeout 2000 --retries 2',
     ]));
 }
 
@@ -154,6 +161,8 @@ function simulateCommand() {
       'onepush simulate --to "email.bounced,email.c*=:3000/webhooks/bounces" --to :3000 --recipients 300 --speed max',
       'onepush simulate --to 3000 --recipients 500 --mix bounced=5%,opened=40% --duplicates 1% --reorder 5% --speed max --json | jq .latency',
       'onepush simulate --to :3000 --recipients 100 --speed 600000 --retry-schedule 10s,1m,5m --budget 2000',
+      'onepush simulate --scenario scenario.json --to :3000 --speed max --rate 500 --concurrency 4 --secret whsec_test',
+      'onepush simulate --to https://localhost:3443/webhooks/onepush --insecure --recipients 20 --speed max',
     ]) + '\nExit codes: 0 nothing lost and every answer within the budget, 1 otherwise, 2 bad flags or files.\n');
 }
 
@@ -172,6 +181,7 @@ function signCommand() {
       'onepush sign event.json --secret whsec_test',
       'curl -H "content-type: application/json" -H "$(onepush sign --header event.json)" --data-binary @event.json localhost:3000/webhooks/onepush',
       'printf %s \'{"id":"evt_1"}\' | onepush sign',
+      'onepush sign event.json --json',
     ]));
 }
 
@@ -196,6 +206,7 @@ function verifyCommand() {
       'onepush verify .onepush/events.ndjson --last 5',
       'onepush verify body.json --signature "$SIG" --explain',
       'cat body.json | onepush verify --signature "$SIG" --json',
+      'onepush verify body.json --secret whsec_test --signature "$SIG"',
     ]));
 }
 
@@ -222,6 +233,7 @@ function checkCommand() {
       'onepush check localhost:3000 --skip latency --json | jq .summary',
       'onepush check https://localhost:3443/webhooks/onepush --insecure --only valid-events',
       "onepush check 'email.bounced,email.complained=:3000/webhooks/bounces' :3000",
+      'onepush check :3000 --secret whsec_test --timeout 2000 --only valid-events,unsigned',
     ]) + '\nCases: 1 valid-events, 2 unsigned, 3 wrong-signature, 4 tampered, 5 duplicate, 6 unknown-type, 7 out-of-order,\n8 latency, 9 large-payload, 10 non-compact. Without a secret, 2–4 and 10 are skipped.\nWith routes (TYPES=URL, several URLs), each endpoint is checked with the types it receives (one suite each).\nExit codes: 0 nothing failed (warnings allowed; --strict: none), 1 a case failed, 2 could not run or reach the URL.\n');
 }
 
@@ -234,7 +246,7 @@ function secretCommand() {
     .description('print a new random webhook secret (whsec_…)')
     .option('--env', 'print it as a .env line: ONEPUSH_WEBHOOK_SECRET=whsec_…')
     .option('--json', 'print a JSON object')
-    .addHelpText('after', examples(['onepush secret', 'onepush secret --env >> .env']) + '\nonepush reads ONEPUSH_WEBHOOK_SECRET from .env in the current folder when the environment has none.\n');
+    .addHelpText('after', examples(['onepush secret', 'onepush secret --env >> .env', 'onepush secret --json | jq -r .secret']) + '\nonepush reads ONEPUSH_WEBHOOK_SECRET from .env in the current folder when the environment has none.\n');
 }
 
 /** The options of `onepush secret`, as commander parses them. */
@@ -265,6 +277,7 @@ function inspectCommand() {
       'onepush inspect',
       'onepush inspect .onepush/events.ndjson --port 0',
       'onepush inspect old.ndjson new.ndjson --to 3000 --secret whsec_test --port 0',
+      'onepush inspect --host 127.0.0.1 --port 0 --open',
     ]));
 }
 
@@ -286,6 +299,8 @@ function configCommand() {
       'onepush config',
       'onepush config --json | jq .port',
       'onepush config --port 5000 --to :3000',
+      'onepush config --host 0.0.0.0 --save captures.ndjson --secret whsec_test',
+      'onepush config --no-save --json | jq .save',
     ]) + '\nPrecedence: a flag, then the environment (ONEPUSH_PORT, ONEPUSH_WEBHOOK_SECRET), then onepush.config.json in\nthe current folder (.env for the secret), then the default. The secret never goes in onepush.config.json.\n');
 }
 
@@ -392,6 +407,8 @@ function buildProgram(setRun: (run: Run) => void, words: readonly string[]): Com
       'onepush trigger email.bounced --to localhost:3000',
       'onepush replay --last 10 --to http://localhost:3000/webhooks/onepush',
       'onepush verify body.json --signature "$SIG" --explain',
+      'onepush trigger email.bounced --to :3000 --debug',
+      'onepush --version',
     ]) + '\nSecrets come from --secret, ONEPUSH_WEBHOOK_SECRET, or ONEPUSH_WEBHOOK_SECRET=… in .env (onepush secret makes one).\nExit codes: 0 ok, 1 the check said no (or nothing matched), 2 could not run.\n');
 
   // Each subcommand takes the program's settings (exit override, quiet errors, suggestions).
@@ -470,6 +487,17 @@ export interface CliIO {
 export async function run(args: readonly string[], io: CliIO): Promise<number> {
   const debug = args.includes('--debug') || io.env.ONEPUSH_DEBUG === '1';
   const out = createOutput({ stdout: io.stdout, stderr: io.stderr, env: io.env, ...(io.stdoutFd === undefined ? {} : { stdoutFd: io.stdoutFd }) });
+  // `onepush help <command>` is `onepush <command> --help`, to the byte (the same run: only that command is built).
+  const words = args.filter((a) => !a.startsWith('-'));
+  if (words[0] === 'help' && words[1] !== undefined) {
+    const name = words[1];
+    if ((COMMANDS as readonly string[]).includes(name)) return run([name, '--help'], io);
+    if (name === 'help') return run(['--help'], io);
+    const suggestion = closest(name, COMMANDS);
+    out.err(`${out.ec.red('onepush:')} unknown command '${name}'`);
+    out.err(`${out.ec.dim('hint:')} ${suggestion ? `did you mean ${suggestion}? or see onepush --help` : 'see onepush --help'}`);
+    return 2;
+  }
   let shutdown: AbortSignal | undefined;
   const { stdin } = io;
   const ctx: Context = {
