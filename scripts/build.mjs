@@ -16,9 +16,10 @@
 // `--fast` skips the declarations (used before tests; `build`/`prepare` emit them).
 import { build } from 'esbuild';
 import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { rm } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -151,6 +152,20 @@ for (const [word, re] of [['node:', /\bnode:/], ['Buffer', /\bBuffer\b/]]) {
   if (re.test(web)) {
     throw new Error(`dist/web.js mentions "${word}": onepush-cli/web must run without Node (src/web.ts and what it imports may use only Web APIs)`);
   }
+}
+
+// The event catalogue as files (the package's `onepush-cli/schema/*`), from the library just built: the JSON Schema
+// of each type, of all of them in one document, and their TypeScript declarations (what `onepush schema` prints).
+{
+  const lib = await import(pathToFileURL(join(root, 'dist/index.js')).href);
+  const dir = join(root, 'dist/schema');
+  await mkdir(dir, { recursive: true });
+  const json = (value) => `${JSON.stringify(value, null, 2)}\n`;
+  await Promise.all([
+    ...lib.EVENT_TYPES.map((type) => writeFile(join(dir, `${type}.json`), json(lib.eventJsonSchema(type)))),
+    writeFile(join(dir, 'events.json'), json(lib.eventsJsonSchema())),
+    writeFile(join(dir, 'events.d.ts'), lib.eventsTypeScript()),
+  ]);
 }
 
 if (!fast) {

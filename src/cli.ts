@@ -1,7 +1,8 @@
-import { Command, CommanderError, InvalidArgumentError, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import pkg from '../package.json' with { type: 'json' };
 import { createOutput, type OutStream, type Output } from './adapters/terminal.js';
 import { isOnepushError } from './core/errors.js';
+import type { CompletionTree, ValueKind } from './core/completion.js';
 import { closest } from './core/event-types.js';
 import { MAX_TIMER_MS } from './core/limits.js';
 import type { Context } from './commands/context.js';
@@ -52,6 +53,8 @@ function listenCommand() {
       'onepush listen --json --port 0 | jq -c \'select(.kind=="event")\'',
       'onepush listen --events "email.bounced,email.c*" --no-save',
       'onepush listen --port 0 --no-ui',
+      'onepush listen --host 127.0.0.1 --save captures.ndjson --max-body 512kb --verbose',
+      'onepush listen --port 0 --open',
     ]) + '\nThe inspector: open the printed address (http://localhost:4242/) to see every event live, its signature\nexplained, and to replay, edit and resend it.\n');
 }
 
@@ -86,6 +89,9 @@ function triggerCommand() {
       'onepush trigger email.clicked --print',
       'onepush trigger email.sent --to https://localhost:3443/webhooks/onepush --insecure',
       'onepush trigger all --to "email.bounced,email.complained=:3000/webhooks/bounces" --to :3000',
+      'onepush trigger --all --to :3000 --concurrency 4 --timeout 2000 --retries 3 --json',
+      'onepush trigger bounced --fixture event.json --secret whsec_test',
+      'echo \'{"data":{"tags":{"campaign":"spring"}}}\' | onepush trigger bounced --data - --unset data.bounce.mx_host',
     ]));
 }
 
@@ -120,6 +126,8 @@ function replayCommand() {
       'onepush listen --json | onepush replay - --to 3000',
       'onepush replay --last 1 --to https://localhost:3443/webhooks/onepush --insecure',
       'onepush replay --last 10 --to "email.bounced=:3000/webhooks/bounces" --to "email.delivered,email.opened=:3000"',
+      'onepush replay --id evt_01JD8Q4Z7X2K9V3M5N6P7R8S9T --fresh-id --secret whsec_test --to :3000',
+      'onepush replay .onepush/events.ndjson --skip-bad --concurrency 4 --rate 50 --timeout 2000 --retries 2',
     ]));
 }
 
@@ -153,6 +161,8 @@ function simulateCommand() {
       'onepush simulate --to "email.bounced,email.c*=:3000/webhooks/bounces" --to :3000 --recipients 300 --speed max',
       'onepush simulate --to 3000 --recipients 500 --mix bounced=5%,opened=40% --duplicates 1% --reorder 5% --speed max --json | jq .latency',
       'onepush simulate --to :3000 --recipients 100 --speed 600000 --retry-schedule 10s,1m,5m --budget 2000',
+      'onepush simulate --scenario scenario.json --to :3000 --speed max --rate 500 --concurrency 4 --secret whsec_test',
+      'onepush simulate --to https://localhost:3443/webhooks/onepush --insecure --recipients 20 --speed max',
     ]) + '\nExit codes: 0 nothing lost and every answer within the budget, 1 otherwise, 2 bad flags or files.\n');
 }
 
@@ -171,6 +181,7 @@ function signCommand() {
       'onepush sign event.json --secret whsec_test',
       'curl -H "content-type: application/json" -H "$(onepush sign --header event.json)" --data-binary @event.json localhost:3000/webhooks/onepush',
       'printf %s \'{"id":"evt_1"}\' | onepush sign',
+      'onepush sign event.json --json',
     ]));
 }
 
@@ -195,6 +206,7 @@ function verifyCommand() {
       'onepush verify .onepush/events.ndjson --last 5',
       'onepush verify body.json --signature "$SIG" --explain',
       'cat body.json | onepush verify --signature "$SIG" --json',
+      'onepush verify body.json --secret whsec_test --signature "$SIG"',
     ]));
 }
 
@@ -221,6 +233,7 @@ function checkCommand() {
       'onepush check localhost:3000 --skip latency --json | jq .summary',
       'onepush check https://localhost:3443/webhooks/onepush --insecure --only valid-events',
       "onepush check 'email.bounced,email.complained=:3000/webhooks/bounces' :3000",
+      'onepush check :3000 --secret whsec_test --timeout 2000 --only valid-events,unsigned',
     ]) + '\nCases: 1 valid-events, 2 unsigned, 3 wrong-signature, 4 tampered, 5 duplicate, 6 unknown-type, 7 out-of-order,\n8 latency, 9 large-payload, 10 non-compact. Without a secret, 2–4 and 10 are skipped.\nWith routes (TYPES=URL, several URLs), each endpoint is checked with the types it receives (one suite each).\nExit codes: 0 nothing failed (warnings allowed; --strict: none), 1 a case failed, 2 could not run or reach the URL.\n');
 }
 
@@ -233,7 +246,7 @@ function secretCommand() {
     .description('print a new random webhook secret (whsec_…)')
     .option('--env', 'print it as a .env line: ONEPUSH_WEBHOOK_SECRET=whsec_…')
     .option('--json', 'print a JSON object')
-    .addHelpText('after', examples(['onepush secret', 'onepush secret --env >> .env']) + '\nonepush reads ONEPUSH_WEBHOOK_SECRET from .env in the current folder when the environment has none.\n');
+    .addHelpText('after', examples(['onepush secret', 'onepush secret --env >> .env', 'onepush secret --json | jq -r .secret']) + '\nonepush reads ONEPUSH_WEBHOOK_SECRET from .env in the current folder when the environment has none.\n');
 }
 
 /** The options of `onepush secret`, as commander parses them. */
@@ -264,6 +277,7 @@ function inspectCommand() {
       'onepush inspect',
       'onepush inspect .onepush/events.ndjson --port 0',
       'onepush inspect old.ndjson new.ndjson --to 3000 --secret whsec_test --port 0',
+      'onepush inspect --host 127.0.0.1 --port 0 --open',
     ]));
 }
 
@@ -285,15 +299,91 @@ function configCommand() {
       'onepush config',
       'onepush config --json | jq .port',
       'onepush config --port 5000 --to :3000',
+      'onepush config --host 0.0.0.0 --save captures.ndjson --secret whsec_test',
+      'onepush config --no-save --json | jq .save',
     ]) + '\nPrecedence: a flag, then the environment (ONEPUSH_PORT, ONEPUSH_WEBHOOK_SECRET), then onepush.config.json in\nthe current folder (.env for the secret), then the default. The secret never goes in onepush.config.json.\n');
 }
 
 /** The options of `onepush config`, as commander parses them. */
 export type ConfigFlags = ReturnType<ReturnType<typeof configCommand>['opts']>;
 
+/** `onepush schema`: its arguments, options and help. */
+function schemaCommand() {
+  return new Command('schema')
+    .description('print the JSON Schema (or TypeScript types) of the events: one type, several, or all')
+    .argument('[types...]', 'event types (email.bounced, bounced, …); none or "all": every type in one document')
+    .addOption(new Option('--format <format>', 'json-schema (draft 2020-12) or typescript').choices(['json-schema', 'typescript'] as const).default('json-schema' as const))
+    .addHelpText('after', examples([
+      'onepush schema email.bounced',
+      'onepush schema > onepush-events.schema.json',
+      'onepush schema bounced complained | jq \'.oneOf\'',
+      'onepush schema --format typescript > onepush-events.d.ts',
+    ]) + '\nThe package ships the same files: onepush-cli/schema/<type>.json, onepush-cli/schema/events.json (every type)\nand onepush-cli/schema/events.d.ts.\n');
+}
+
+/** The options of `onepush schema`, as commander parses them. */
+export type SchemaFlags = ReturnType<ReturnType<typeof schemaCommand>['opts']>;
+
+/** `onepush completion`: its arguments, options and help. */
+function completionCommand() {
+  return new Command('completion')
+    .description('print a shell completion script: commands, flags, event types, capture files')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish'] as const))
+    .addHelpText('after', examples([
+      'source <(onepush completion bash)',
+      'onepush completion bash > onepush.bash',
+      'onepush completion zsh > _onepush',
+      'onepush completion fish > onepush.fish',
+    ]) + '\nInstall: bash: onepush completion bash > ~/.local/share/bash-completion/completions/onepush\n         zsh:  onepush completion zsh > "${fpath[1]}/_onepush" (then restart zsh)\n         fish: onepush completion fish > ~/.config/fish/completions/onepush.fish\n');
+}
+
+/** The options of `onepush completion`, as commander parses them. */
+export type CompletionFlags = ReturnType<ReturnType<typeof completionCommand>['opts']>;
+
+/**
+ * What an argument or option value completes to, from its name in the commander tree (`[types...]`, `<glob>`,
+ * `[source...]`, `<file>`) or its choices.
+ */
+function valueKind(name: string, variadic: boolean, choices: readonly string[] | undefined): ValueKind {
+  if (choices) return { kind: 'words', words: choices };
+  if (['types', 'glob', 'globs'].includes(name)) return { kind: 'types' };
+  if (name === 'source' || (name === 'file' && variadic)) return { kind: 'captures' };
+  if (name === 'file') return { kind: 'files' };
+  return { kind: 'none' };
+}
+
+/** The whole command tree (every command, and `help`), as the completion scripts need it. */
+function completionTree(): CompletionTree {
+  const program = buildProgram(() => {}, []) as unknown as CommandUnknownOpts;
+  const options = (cmd: CommandUnknownOpts) =>
+    cmd.options.map((o) => {
+      const value = /[<[]([\w-]+)(\.\.\.)?[>\]]/.exec(o.flags);
+      return { long: o.long, short: o.short, description: o.description, value: value ? valueKind(value[1] as string, o.variadic, o.argChoices) : null };
+    });
+  // Every command also takes the program's --help (commander's own option, not in `options`) and --debug.
+  const help = { long: '--help', short: '-h', description: 'show help', value: null };
+  const common = [help, ...options(program).filter((o) => o.long === '--debug')];
+  return {
+    name: 'onepush',
+    options: [...options(program), help],
+    commands: [
+      ...program.commands.map((c) => {
+        const arg = c.registeredArguments[0];
+        return {
+          name: c.name(),
+          description: c.description(),
+          options: [...options(c), ...common],
+          positional: arg ? valueKind(arg.name(), arg.variadic, arg.argChoices) : ({ kind: 'none' } as const),
+        };
+      }),
+      { name: 'help', description: 'show the help of a command', options: [], positional: { kind: 'words', words: program.commands.map((c) => c.name()) } },
+    ],
+  };
+}
+
 type Run = (ctx: Context) => Promise<number | void>;
 
-const COMMANDS = ['listen', 'inspect', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'secret', 'events', 'config'] as const;
+const COMMANDS = ['listen', 'inspect', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'secret', 'events', 'schema', 'completion', 'config'] as const;
 
 /**
  * The program, with only the command being run when the arguments name one (its parse, help and errors are the
@@ -317,6 +407,8 @@ function buildProgram(setRun: (run: Run) => void, words: readonly string[]): Com
       'onepush trigger email.bounced --to localhost:3000',
       'onepush replay --last 10 --to http://localhost:3000/webhooks/onepush',
       'onepush verify body.json --signature "$SIG" --explain',
+      'onepush trigger email.bounced --to :3000 --debug',
+      'onepush --version',
     ]) + '\nSecrets come from --secret, ONEPUSH_WEBHOOK_SECRET, or ONEPUSH_WEBHOOK_SECRET=… in .env (onepush secret makes one).\nExit codes: 0 ok, 1 the check said no (or nothing matched), 2 could not run.\n');
 
   // Each subcommand takes the program's settings (exit override, quiet errors, suggestions).
@@ -335,6 +427,8 @@ function buildProgram(setRun: (run: Run) => void, words: readonly string[]): Com
   if (want('check')) add(checkCommand()).action((routes, opts) => setRun(async (ctx) => (await import('./commands/check.js')).run(routes, opts, ctx)));
   if (want('secret')) add(secretCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/secret.js')).run(opts, ctx)));
   if (want('events')) add(eventsCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/events.js')).run(opts, ctx)));
+  if (want('schema')) add(schemaCommand()).action((types, opts) => setRun(async (ctx) => (await import('./commands/schema.js')).run(types, opts, ctx)));
+  if (want('completion')) add(completionCommand()).action((shell) => setRun(async (ctx) => (await import('./commands/completion.js')).run(shell, completionTree(), ctx)));
   if (want('config')) add(configCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/config.js')).run(opts, ctx)));
 
   return program;
@@ -393,6 +487,17 @@ export interface CliIO {
 export async function run(args: readonly string[], io: CliIO): Promise<number> {
   const debug = args.includes('--debug') || io.env.ONEPUSH_DEBUG === '1';
   const out = createOutput({ stdout: io.stdout, stderr: io.stderr, env: io.env, ...(io.stdoutFd === undefined ? {} : { stdoutFd: io.stdoutFd }) });
+  // `onepush help <command>` is `onepush <command> --help`, to the byte (the same run: only that command is built).
+  const words = args.filter((a) => !a.startsWith('-'));
+  if (words[0] === 'help' && words[1] !== undefined) {
+    const name = words[1];
+    if ((COMMANDS as readonly string[]).includes(name)) return run([name, '--help'], io);
+    if (name === 'help') return run(['--help'], io);
+    const suggestion = closest(name, COMMANDS);
+    out.err(`${out.ec.red('onepush:')} unknown command '${name}'`);
+    out.err(`${out.ec.dim('hint:')} ${suggestion ? `did you mean ${suggestion}? or see onepush --help` : 'see onepush --help'}`);
+    return 2;
+  }
   let shutdown: AbortSignal | undefined;
   const { stdin } = io;
   const ctx: Context = {

@@ -23,6 +23,7 @@ export {
   type EmailUnsubscribedEvent,
   type SchemaIssue,
 } from './core/schemas.js';
+export { eventJsonSchema, eventsJsonSchema, eventsTypeScript, type JsonSchema } from './core/json-schema.js';
 export { buildSample, asFixture, type Fixture, type SampleOptions, type SampleOverrides } from './core/samples.js';
 export { makeId } from './core/ids.js';
 export { encodeCapture, decodeCapture, captureBody, CaptureError, type Capture, type CaptureInput } from './core/capture.js';

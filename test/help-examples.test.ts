@@ -75,7 +75,9 @@ const ports = await Promise.all([3000, 4242, 3443].flatMap((port) => [portFree(p
 const skip = need.length > 0 ? `needs ${need.join(', ')}` : ports.includes(false) ? 'ports 3000, 3443 and 4242 must be free on 127.0.0.1 and ::1 (the examples use them)' : false;
 
 // The --help texts, in-process (src/cli.ts's `run`); the examples themselves run as the built CLI.
-const helps = ['', 'listen', 'inspect', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'events', 'secret', 'config'];
+// The program's and every command's that `onepush --help` lists (so a new command's examples run too).
+const programHelp = (await runCli(['--help'])).stdout;
+const helps = ['', ...[...programHelp.slice(programHelp.indexOf('\nCommands:')).matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1] as string).filter((c) => c !== 'help')];
 const texts = await Promise.all(helps.map(async (cmd) => (await runCli([...(cmd ? [cmd] : []), '--help'])).stdout));
 
 describe('every --help example works as printed', { skip }, () => {
@@ -84,7 +86,8 @@ describe('every --help example works as printed', { skip }, () => {
   let app: TestServer;
   /** The https app of the --insecure examples (a self-signed certificate). */
   let tls: Awaited<ReturnType<typeof startHttpsApp>> | undefined;
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', PATH: `${shims}:${process.env.PATH ?? ''}` };
+  // --open starts ONEPUSH_BROWSER (else the system's opener): here `true`, which opens nothing.
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', PATH: `${shims}:${process.env.PATH ?? ''}`, ONEPUSH_BROWSER: 'true' };
   delete env.FORCE_COLOR;
   delete env.ONEPUSH_WEBHOOK_SECRET;
   delete env.ONEPUSH_PORT;
@@ -98,6 +101,7 @@ describe('every --help example works as printed', { skip }, () => {
     const event = JSON.stringify({ ...JSON.parse(readFileSync(new URL('../fixtures/email.bounced.json', import.meta.url), 'utf8')), id: ID });
     writeFileSync(join(project, 'event.json'), event);
     writeFileSync(join(project, 'body.json'), event);
+    writeFileSync(join(project, 'scenario.json'), JSON.stringify({ recipients: 50, seed: 42, duplicates: '1%', reorder: '5%' }));
     env.SIG = hmac(event);
     mkdirSync(join(project, '.onepush'), { mode: 0o700 });
     const now = Date.now();
