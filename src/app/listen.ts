@@ -175,6 +175,11 @@ export interface ListenerOptions {
   maxAttempts?: number;
   /** Trust any TLS certificate of the forward target (a self-signed local https app). */
   insecure?: boolean;
+  /**
+   * The environment whose proxy variables apply to outgoing requests (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, lowercase
+   * forms too): the CLI hands in its own. Without it every request goes direct.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Shorthand for `retry.firstDelayMs`. */
   retryBaseMs?: number;
   /** Shorthand for `retry.maxDelayMs`. */
@@ -377,7 +382,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   if (forwardUrl) {
     // undici only when forwarding: `import { sign } from 'onepush-cli'` should not pay for it.
     const { createHttpClient } = await import('../adapters/http-client.js');
-    client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: endpointUrls.length, ...(options.insecure ? { insecure: true } : {}) });
+    client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: endpointUrls.length, ...(options.insecure ? { insecure: true } : {}), ...(options.env ? { env: options.env } : {}) });
     // The queue holds where each body is, not the body: the capture log has it already; without one, a spool.
     let bodies: BodySource;
     if (store.path !== null) {

@@ -176,6 +176,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
       forwardTo: routes === null ? null : routes.length === 1 && routes[0]?.types === null ? forwardTo : forwardSpecs,
       maxBody,
       userAgent: `onepush-cli/${ctx.version}`,
+      env: ctx.env,
       ...(opts.forwardTimeout === undefined ? {} : { forwardTimeoutMs: opts.forwardTimeout }),
       ...(opts.maxAttempts === undefined ? {} : { maxAttempts: opts.maxAttempts }),
       ...(opts.insecure ? { insecure: true } : {}),
@@ -217,6 +218,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
         webhookUrl: listener.url,
         version: ctx.version,
         userAgent: `onepush-cli/${ctx.version}`,
+        env: ctx.env,
         hosts: () => hosts,
         onError: (e) => out.warn(`inspector: ${e.message}`),
       });
