@@ -86,7 +86,8 @@ function triggerCommand() {
       'onepush trigger email.clicked --print',
       'onepush trigger email.sent --to https://localhost:3443/webhooks/onepush --insecure',
       'onepush trigger all --to "email.bounced,email.complained=:3000/webhooks/bounces" --to :3000',
-    ]));
+      'HTTPS_PROXY=http://proxy.corp.test:3128 onepush trigger email.sent --to 3000',
+    ]) + '\nHTTPS_PROXY, HTTP_PROXY and NO_PROXY apply to every target but loopback ones (localhost, 127.0.0.0/8, ::1).\n');
 }
 
 /** The options of `onepush trigger`, as commander parses them. */
