@@ -173,6 +173,7 @@ export async function run(opts: ListenOptions, ctx: Context): Promise<number> {
       port,
       secret,
       save,
+      ...(opts.redact ? { redact: true } : {}),
       forwardTo: routes === null ? null : routes.length === 1 && routes[0]?.types === null ? forwardTo : forwardSpecs,
       maxBody,
       userAgent: `onepush-cli/${ctx.version}`,
