@@ -53,6 +53,7 @@ function listenCommand() {
       'onepush listen --json --port 0 | jq -c \'select(.kind=="event")\'',
       'onepush listen --events "email.bounced,email.c*" --no-save',
       'onepush listen --port 0 --no-ui',
+      'onepush listen --redact --forward-to 3000',
     ]) + '\nThe inspector: open the printed address (http://localhost:4242/) to see every event live, its signature\nexplained, and to replay, edit and resend it.\n');
 }
 

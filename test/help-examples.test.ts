@@ -75,7 +75,7 @@ const ports = await Promise.all([3000, 4242, 3443].flatMap((port) => [portFree(p
 const skip = need.length > 0 ? `needs ${need.join(', ')}` : ports.includes(false) ? 'ports 3000, 3443 and 4242 must be free on 127.0.0.1 and ::1 (the examples use them)' : false;
 
 // The --help texts, in-process (src/cli.ts's `run`); the examples themselves run as the built CLI.
-const helps = ['', 'listen', 'inspect', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'events', 'secret', 'config'];
+const helps = ['', 'listen', 'inspect', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'redact', 'check', 'events', 'secret', 'config'];
 const texts = await Promise.all(helps.map(async (cmd) => (await runCli([...(cmd ? [cmd] : []), '--help'])).stdout));
 
 describe('every --help example works as printed', { skip }, () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -16,6 +17,19 @@ const SECRET = 'whsec_proxy_test';
 const dir = mkdtempSync(join(tmpdir(), 'onepush-proxy-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const internal = (url: string): string => url.replace('127.0.0.1', 'app.internal');
+
+/** One request to the inspector on 127.0.0.1:`port`, straight (no proxy: the test's own client). */
+function httpText(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 describe('proxy settings (core)', () => {
   test('lowercase wins, empty is unset, NO_PROXY=* is no proxy at all', () => {
@@ -157,6 +171,29 @@ describe('outgoing requests through a proxy', { concurrency: 2 }, () => {
       } finally {
         await proxy.close();
       }
+    }
+  });
+
+  test("the inspector's resend goes through the proxy (inspect's environment)", async () => {
+    const app = await startRawServer();
+    const proxy = await startProxy({ 'app.internal': '127.0.0.1' });
+    const log = join(dir, 'inspected.ndjson');
+    writeFileSync(log, '');
+    const cli = startCli(['inspect', log, '--port', '0'], { env: { HTTP_PROXY: proxy.url } });
+    try {
+      const port = Number(new URL(await cli.waitForLine((l) => l.startsWith('http://'))).port);
+      const host = `localhost:${port}`;
+      const html = await httpText(port, 'GET', '/', { host });
+      const token = /<meta name="onepush-token" content="([0-9a-f]{48})">/.exec(html.text)?.[1];
+      assert.ok(token, html.text.slice(0, 200));
+      const body = JSON.stringify({ body: '{"id":"evt_resent","type":"email.sent"}', url: internal(app.url), signing: 'unsigned' });
+      const sent = await httpText(port, 'POST', '/_onepush/api/send', { host, 'x-onepush-token': token, origin: `http://${host}`, 'content-type': 'application/json' }, body);
+      assert.equal(sent.status, 200, sent.text);
+      assert.deepEqual(proxy.seen.map((s) => s.target), [internal(app.url)]);
+      assert.equal(app.received.length, 1);
+    } finally {
+      await cli.stop();
+      await Promise.all([app.close(), proxy.close()]);
     }
   });
 
