@@ -97,10 +97,12 @@ describe('outgoing requests through a proxy', { concurrency: 2 }, () => {
     try {
       const event = join(dir, 'event.json');
       writeFileSync(event, JSON.stringify({ id: 'evt_proxy_1', type: 'email.sent', created_at: '2026-11-26T15:55:55.123Z', data: { email_id: 'em_1', to: ['jane@example.com'] } }));
-      const replay = await runCli(['replay', event, '--to', internal(app.url), '--secret', SECRET], { env: { HTTP_PROXY: proxy.url } });
+      const withAuth = proxy.url.replace('http://', 'http://corp%20user:s3cret@');
+      const replay = await runCli(['replay', event, '--to', internal(app.url), '--secret', SECRET], { env: { HTTP_PROXY: withAuth } });
       assert.equal(replay.code, 0, replay.stdout + replay.stderr);
       assert.equal(app.received.length, 1);
       assert.equal(proxy.seen.length, 1);
+      assert.equal(proxy.seen[0]?.headers['proxy-authorization'], `Basic ${Buffer.from('corp user:s3cret').toString('base64')}`, "the proxy URL's credentials");
       const check = await runCli(['check', internal(app.url), '--secret', SECRET, '--json'], { env: { http_proxy: proxy.url } });
       assert.equal(check.code, 0, check.stdout + check.stderr);
       assert.ok(proxy.seen.length > 10, `the proxy saw ${proxy.seen.length} requests`);

@@ -163,6 +163,9 @@ describe('onepush redact', () => {
     // The same Redactor across two captures of one address (the core, directly): the same fake.
     const r = new Redactor(FIXTURE_SECRET);
     assert.equal(r.scrub(`to ${JANE}`), r.scrub(`to ${JANE.toUpperCase()}`));
+    // A key that holds an address is replaced too, and a "__proto__" key stays a key.
+    const keyed = JSON.stringify(r.redactJson(JSON.parse(`{"__proto__":{"a":1},"${JANE}":true}`)));
+    assert.equal(keyed, `{"__proto__":{"a":1},"${r.scrub(JANE)}":true}`);
   });
 
   test('the output verifies with the new secret (and not the old one), and replays, re-signed or with its own signature (the built CLI)', async () => {

@@ -184,7 +184,8 @@ export class Redactor {
       else if (Array.isArray(v)) for (let i = 0; i < v.length; i++) stack.push([v, i, k]);
       else if (v !== null && typeof v === 'object') {
         const obj = v as Record<string, unknown>;
-        const rebuilt: Record<string, unknown> = {};
+        // No prototype: a "__proto__" key of the payload stays a key.
+        const rebuilt = Object.create(null) as Record<string, unknown>;
         let renamed = false;
         for (const [ck, cv] of Object.entries(obj)) {
           const nk = this.scrub(ck);

@@ -43,8 +43,10 @@ export async function startProxy(hosts: Record<string, string> = {}, refuse?: nu
       res.writeHead(400).end('absolute-form only');
       return;
     }
+    // As a proxy does: its own headers are not passed on.
+    const { 'proxy-authorization': _auth, 'proxy-connection': _conn, ...headers } = req.headers;
     const upstream = request(
-      { host: resolve(url.hostname), port: url.port || 80, method: req.method, path: `${url.pathname}${url.search}`, headers: req.headers },
+      { host: resolve(url.hostname), port: url.port || 80, method: req.method, path: `${url.pathname}${url.search}`, headers },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
