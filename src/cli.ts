@@ -38,6 +38,7 @@ function listenCommand() {
     .option('--insecure', 'trust any TLS certificate of the --forward-to app (a self-signed local https app)')
     .option('--save <file>', 'capture log (else onepush.config.json\'s save, else .onepush/events.ndjson)')
     .option('--no-save', 'do not save captures')
+    .option('--redact', 'save redacted copies (personal data replaced by stable fakes, re-signed: see onepush redact); needs a secret')
     .option('--max-body <size>', 'largest body accepted (bytes, or 512kb, 1mb)', '1mb')
     .option('--events <globs>', 'show only matching types, e.g. email.bounced,email.c*')
     .option('--json', 'print NDJSON: ready, event, forward and summary lines')
@@ -55,6 +56,7 @@ function listenCommand() {
       'onepush listen --port 0 --no-ui',
       'onepush listen --host 127.0.0.1 --save captures.ndjson --max-body 512kb --verbose',
       'onepush listen --port 0 --open',
+      'onepush listen --redact --forward-to 3000',
     ]) + '\nThe inspector: open the printed address (http://localhost:4242/) to see every event live, its signature\nexplained, and to replay, edit and resend it.\n');
 }
 
@@ -92,7 +94,8 @@ function triggerCommand() {
       'onepush trigger --all --to :3000 --concurrency 4 --timeout 2000 --retries 3 --json',
       'onepush trigger bounced --fixture event.json --secret whsec_test',
       'echo \'{"data":{"tags":{"campaign":"spring"}}}\' | onepush trigger bounced --data - --unset data.bounce.mx_host',
-    ]));
+      'HTTPS_PROXY=http://proxy.corp.test:3128 onepush trigger email.sent --to 3000',
+    ]) + '\nHTTPS_PROXY, HTTP_PROXY and NO_PROXY apply to every target but loopback ones (localhost, 127.0.0.0/8, ::1).\n');
 }
 
 /** The options of `onepush trigger`, as commander parses them. */
@@ -212,6 +215,26 @@ function verifyCommand() {
 
 /** The options of `onepush verify`, as commander parses them. */
 export type VerifyFlags = ReturnType<ReturnType<typeof verifyCommand>['opts']>;
+
+/** `onepush redact`: its arguments, options and help. */
+function redactCommand() {
+  return new Command('redact')
+    .description('copy capture logs with personal data (addresses, names, subjects, IPs) replaced by stable fakes, re-signed: safe to commit')
+    .argument('<file...>', 'capture logs ("-" for stdin)')
+    .option('--secret <secret>', 'secret the redacted bodies are signed with (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
+    .option('-o, --out <file>', 'write every input into this one file ("-" for stdout; default: <name>.redacted.ndjson beside each input)')
+    .option('--seed <seed>', `fakes are derived from it: the same seed gives the same fakes (default: a fixed one, so fixtures are reproducible)`)
+    .option('--force', 'replace an output file that exists (never a symbolic link)')
+    .option('--json', 'print one JSON object: the files written and their counts')
+    .addHelpText('after', examples([
+      'onepush redact .onepush/events.ndjson',
+      'onepush redact .onepush/events.ndjson -o webhooks.fixture.ndjson --seed my-project',
+      'onepush redact .onepush/events.ndjson -o - | head -1',
+    ]) + '\nReplaced: email addresses, display names, subjects, IPv4/IPv6 addresses (payload, headers, path), user agents.\nThe same original gets the same fake in every event, so an email\'s lifecycle keeps one recipient.\n');
+}
+
+/** The options of `onepush redact`, as commander parses them. */
+export type RedactFlags = ReturnType<ReturnType<typeof redactCommand>['opts']>;
 
 /** `onepush check`: its arguments, options and help. */
 function checkCommand() {
@@ -383,7 +406,7 @@ function completionTree(): CompletionTree {
 
 type Run = (ctx: Context) => Promise<number | void>;
 
-const COMMANDS = ['listen', 'inspect', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'check', 'secret', 'events', 'schema', 'completion', 'config'] as const;
+const COMMANDS = ['listen', 'inspect', 'trigger', 'replay', 'simulate', 'sign', 'verify', 'redact', 'check', 'secret', 'events', 'schema', 'completion', 'config'] as const;
 
 /**
  * The program, with only the command being run when the arguments name one (its parse, help and errors are the
@@ -424,6 +447,7 @@ function buildProgram(setRun: (run: Run) => void, words: readonly string[]): Com
   if (want('simulate')) add(simulateCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/simulate.js')).run(opts, ctx)));
   if (want('sign')) add(signCommand()).action((file, opts) => setRun(async (ctx) => (await import('./commands/sign.js')).run(file, opts, ctx)));
   if (want('verify')) add(verifyCommand()).action((files, opts) => setRun(async (ctx) => (await import('./commands/verify.js')).run(files, opts, ctx)));
+  if (want('redact')) add(redactCommand()).action((files, opts) => setRun(async (ctx) => (await import('./commands/redact.js')).run(files, opts, ctx)));
   if (want('check')) add(checkCommand()).action((routes, opts) => setRun(async (ctx) => (await import('./commands/check.js')).run(routes, opts, ctx)));
   if (want('secret')) add(secretCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/secret.js')).run(opts, ctx)));
   if (want('events')) add(eventsCommand()).action((opts) => setRun(async (ctx) => (await import('./commands/events.js')).run(opts, ctx)));

@@ -1,4 +1,4 @@
-// The library: every use case of the CLI (listen, inspect, trigger, replay, check, simulate, verify, sign) as a function of options
+// The library: every use case of the CLI (listen, inspect, trigger, replay, check, simulate, verify, sign, redact) as a function of options
 // and callbacks that returns its outcome as data, never prints and never exits; and the core they are built on.
 export { sign, verify, explain, type Body, type Explanation } from './core/signature.js';
 export {
@@ -46,6 +46,8 @@ export { check, checkCases, checkRoutes, type CheckOptions, type CheckOutcome, t
 export { CaseSelectionError, type CaseName, type Result as CheckResult } from './core/check-cases.js';
 export { verifyBody, verifyCaptureLog, NotACaptureLog, type VerifyOptions, type VerifyResult } from './app/verify.js';
 export { type Summary } from './core/report.js';
+export { redact, redactedName, type RedactOptions, type RedactOutcome, type RedactedFile } from './app/redact.js';
+export { Redactor, DEFAULT_REDACT_SEED, type RedactedCapture } from './core/redact.js';
 export {
   startListener,
   startListener as listen,

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BIN, cliEnv, ROOT } from './helpers/cli.js';
 
-// STYLE.md / issue #2: `sign`, `verify`, `events` and `--help` never load undici, ora or zod (start-up time).
+// STYLE.md / issue #2: `sign`, `verify`, `events`, `redact` and `--help` never load undici, ora or zod (start-up time).
 // The built CLI runs with a preload that records every node_modules package loaded, by require or by import.
 
 const RECORDER = fileURLToPath(new URL('./helpers/record-loads.cjs', import.meta.url));
@@ -18,6 +18,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const VECTOR = fileURLToPath(new URL('./vectors/unicode.json', import.meta.url));
 const SIG = 'b43182c600105e2f3c390270836e124c7365bc4066c7afe516da6831a7a1856e';
 const SECRET = 'whsec_vectors_0123456789';
+
+// A capture log for redact (offline too).
+const LOG = join(dir, 'events.ndjson');
+writeFileSync(LOG, `${JSON.stringify({ v: 1, received_at: '2026-11-30T10:00:00.000Z', method: 'POST', path: '/webhooks/onepush', headers: { 'content-type': 'application/json', 'x-onepush-signature': SIG }, body: '{"id":"evt_1","data":{"to":["jane@corp.test"]}}', body_encoding: 'utf8', verified: true, status: 200 })}\n`);
 
 let n = 0;
 async function loadedPackages(args: string[], input = '', script: string[] = [BIN]): Promise<{ code: number | null; packages: string[]; stderr: string }> {
@@ -42,6 +46,7 @@ describe('lazy imports', () => {
     ['sign from stdin --json', ['sign', '--json', '--secret', SECRET], '{"a":1}'],
     ['verify (valid)', ['verify', VECTOR, '--secret', SECRET, '--signature', SIG]],
     ['verify --explain (invalid)', ['verify', VECTOR, '--secret', 'wrong', '--signature', SIG, '--explain']],
+    ['redact to stdout', ['redact', LOG, '-o', '-', '--secret', SECRET]],
     ['events', ['events']],
     ['events --json', ['events', '--json']],
     ['--help', ['--help']],

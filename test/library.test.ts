@@ -48,7 +48,7 @@ const commentedOutput = (code: string): string[] =>
 
 describe('library (dist/index.js)', () => {
   test('exports what README documents (the built library)', () => {
-    for (const name of ['listen', 'trigger', 'triggerRequests', 'replay', 'check', 'verifyCaptureLog', 'verifyBody', 'InvalidInput', 'CaseSelectionError', 'sign', 'verify', 'explain', 'buildSample', 'makeId', 'encodeCapture', 'decodeCapture', 'captureBody', 'CaptureError', 'validateEvent', 'asFixture', 'resolveTarget', 'CaptureLogError', 'ForwardLoopError', 'simulate', 'campaign', 'campaignOutcomes', 'recipientOutcome', 'parseRoutes', 'routeEvent']) {
+    for (const name of ['listen', 'trigger', 'triggerRequests', 'replay', 'check', 'verifyCaptureLog', 'verifyBody', 'InvalidInput', 'CaseSelectionError', 'sign', 'verify', 'explain', 'buildSample', 'makeId', 'encodeCapture', 'decodeCapture', 'captureBody', 'CaptureError', 'validateEvent', 'asFixture', 'resolveTarget', 'CaptureLogError', 'ForwardLoopError', 'simulate', 'campaign', 'campaignOutcomes', 'recipientOutcome', 'parseRoutes', 'routeEvent', 'redact', 'Redactor']) {
       assert.equal(typeof (lib as Record<string, unknown>)[name], 'function', name);
     }
     assert.equal(lib.EVENT_TYPES.length, 7);

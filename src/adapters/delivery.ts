@@ -191,6 +191,8 @@ export async function deliverAll<T>(
 export interface DeliverOptions extends PoolOptions {
   /** user-agent sent (default `onepush-cli`). */
   userAgent?: string;
+  /** The environment whose HTTPS_PROXY/HTTP_PROXY/NO_PROXY apply (e.g. `process.env`); without it, direct. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface DeliverRequest {
@@ -211,7 +213,7 @@ export async function deliver(
   options: DeliverOptions = {},
 ): Promise<DeliveryResult | DeliveryResult[]> {
   const list = Array.isArray(requests) ? (requests as readonly DeliverRequest[]) : [requests as DeliverRequest];
-  const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: options.concurrency ?? 1 });
+  const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: options.concurrency ?? 1, ...(options.env ? { env: options.env } : {}) });
   const results: DeliveryResult[] = new Array(list.length);
   try {
     await deliverAll(

@@ -53,6 +53,11 @@ export interface CheckOptions {
   /** How long an answer may take before case 8 fails it (default 5,000 ms, OnePush's). */
   budgetMs?: number;
   insecure?: boolean;
+  /**
+   * The environment whose proxy variables apply to outgoing requests (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, lowercase
+   * forms too): the CLI hands in its own. Without it every request goes direct.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
   userAgent?: string;
   /** Stops the run after the request in flight; the cases not run are reported as skipped (`reason: interrupted`). */
   signal?: AbortSignal;
@@ -186,7 +191,7 @@ async function runSuite(
   let sent = 0;
   /** Why case 1's failure leaves the cases after it proving nothing; undefined while it has not failed. */
   let blocked: string | undefined;
-  const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', ...(options.insecure ? { insecure: true } : {}) });
+  const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', ...(options.insecure ? { insecure: true } : {}), ...(options.env ? { env: options.env } : {}) });
   const planInput = (): PlanInput => ({ fixtures, secret, now: new Date(), newId: (prefix) => makeId(prefix, Date.now(), randomBytes(10)), sent, ...routed });
   const finish = (report: CaseReport): void => {
     reports.set(report.number, report);

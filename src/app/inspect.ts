@@ -59,6 +59,11 @@ export interface InspectorOptions {
   /** How often live rows go out to the page, ms (default 200: at most 500 rows a second, whatever the rate). */
   batchMs?: number;
   userAgent?: string;
+  /**
+   * The environment whose proxy variables apply to outgoing requests (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, lowercase
+   * forms too): the CLI hands in its own. Without it every request goes direct.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Timeout of each request an action sends (default 10 s). */
   timeoutMs?: number;
   /** Look for new lines of a growing file every this many ms while a page is open (a log another process writes). */
@@ -358,7 +363,7 @@ export function createInspector(options: InspectorOptions): Inspector {
     const sent: SentRequest[] = [];
     if (count > 0) {
       const { createHttpClient } = await import('../adapters/http-client.js');
-      const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: 8 });
+      const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: 8, ...(options.env ? { env: options.env } : {}) });
       function* all(): Generator<Outgoing> {
         for (let k = 0; k < count; k++) yield* item(k);
       }

@@ -8,6 +8,8 @@ import { startHttpServer, MAX_HEADERS, type EarlyRefusal, type RequestHead, type
 import { createSpool, type Spool, type SpoolRef } from '../adapters/spool.js';
 import { captureBody, decodeCapture, encodeCapture, encodeCaptureParts } from '../core/capture.js';
 import { redactUrl } from '../core/display.js';
+import type { Redactor } from '../core/redact.js';
+import { InvalidInput } from '../core/errors.js';
 import { OnepushError } from '../core/errors.js';
 import { classify, DuplicateTracker, refused, tooLarge, type Classification } from '../core/receiver.js';
 import type { SchemaIssue } from '../core/schemas.js';
@@ -119,6 +121,12 @@ export interface ListenerOptions {
   /** Capture log path; null to save nothing (default null for the library; the CLI defaults to .onepush/events.ndjson). */
   save?: string | null;
   /**
+   * Save redacted copies (`onepush redact`'s, re-signed with `secret`, which it needs): personal data replaced by
+   * stable fakes before the line is written (and in `onCapture`'s lines). What is answered, shown and forwarded is
+   * the real event. `seed` as redact's `--seed` (default DEFAULT_REDACT_SEED).
+   */
+  redact?: boolean | { seed?: string };
+  /**
    * Forward accepted events to this URL (or `--to` shorthand), or by routes: each `TYPES=URL` (globs,
    * comma-separated) or a bare URL (every type). Each endpoint has its own in-order queue and retries; an event
    * matching several routes goes to each endpoint once; one matching none is reported through `onNotRouted`.
@@ -175,6 +183,11 @@ export interface ListenerOptions {
   maxAttempts?: number;
   /** Trust any TLS certificate of the forward target (a self-signed local https app). */
   insecure?: boolean;
+  /**
+   * The environment whose proxy variables apply to outgoing requests (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, lowercase
+   * forms too): the CLI hands in its own. Without it every request goes direct.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Shorthand for `retry.firstDelayMs`. */
   retryBaseMs?: number;
   /** Shorthand for `retry.maxDelayMs`. */
@@ -321,8 +334,15 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       // a warning handler that throws has nowhere to report to
     }
   };
+  let redactor: Redactor | undefined;
+  if (options.redact) {
+    if (secret === undefined) throw new InvalidInput('listen --redact needs a secret: the redacted bodies are re-signed with it', 'pass --secret or set ONEPUSH_WEBHOOK_SECRET');
+    const { Redactor: R } = await import('../core/redact.js');
+    redactor = new R(secret, typeof options.redact === 'object' ? options.redact.seed : undefined);
+  }
+  // Forwarding reads a body back from the log, unless the log holds redacted copies: then from a spool.
   const store: CaptureStore = options.save
-    ? openCaptureStore(options.save, { createFolder: options.createSaveFolder === true, refs: forwardUrl !== null, onWarning: warn })
+    ? openCaptureStore(options.save, { createFolder: options.createSaveFolder === true, refs: forwardUrl !== null && redactor === undefined, onWarning: warn })
     : noCaptureStore();
   const started = performance.now();
   /** This listener's mark on what it forwards, to catch a loop through other hops. */
@@ -377,10 +397,10 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
   if (forwardUrl) {
     // undici only when forwarding: `import { sign } from 'onepush-cli'` should not pay for it.
     const { createHttpClient } = await import('../adapters/http-client.js');
-    client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: endpointUrls.length, ...(options.insecure ? { insecure: true } : {}) });
+    client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: endpointUrls.length, ...(options.insecure ? { insecure: true } : {}), ...(options.env ? { env: options.env } : {}) });
     // The queue holds where each body is, not the body: the capture log has it already; without one, a spool.
     let bodies: BodySource;
-    if (store.path !== null) {
+    if (store.path !== null && redactor === undefined) {
       bodies = {
         load: (ref) => captureBody(decodeCapture((store.read(ref as CaptureRef)).toString('utf8'))),
         release: () => {},
@@ -439,7 +459,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
     }
     const receivedAt = isoTime(head.receivedAt);
     // Plain fields, no spreads: this runs once per request.
-    const line = store.path === null && onCapture === undefined ? '' : encodeCaptureParts({
+    let line = store.path === null && onCapture === undefined ? '' : encodeCaptureParts({
       receivedAt,
       method: head.method,
       path: head.path,
@@ -451,6 +471,7 @@ export async function startListener(options: ListenerOptions = {}): Promise<List
       reason: c.status === 200 ? undefined : (c.reason ?? ''),
       declaredSize: body === null ? head.declaredSize : undefined,
     });
+    if (redactor !== undefined && line !== '') line = `${JSON.stringify(redactor.redactCapture(decodeCapture(typeof line === 'string' ? line : line.join(''))).capture)}\n`;
     store.append(line, (error, ref) => {
       if (error) {
         // Not saved, so not accepted: OnePush (or whoever sent it) will retry. The log says what was answered.

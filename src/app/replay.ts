@@ -77,6 +77,11 @@ export interface ReplayOptions {
   userAgent?: string;
   /** Trust any TLS certificate of the target. */
   insecure?: boolean;
+  /**
+   * The environment whose proxy variables apply to outgoing requests (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, lowercase
+   * forms too): the CLI hands in its own. Without it every request goes direct.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Called once the options and sources are checked, before anything is read or sent. */
   onStart?: () => void;
   onDelivery?: (d: ReplayDelivery) => void;
@@ -166,7 +171,7 @@ export async function replay(sources: readonly string[], options: ReplayOptions 
   const built = new Map<number, { r: ReturnType<typeof replayRequest>; left: number }>();
 
   const concurrency = options.concurrency ?? 1;
-  const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: concurrency, ...(options.insecure ? { insecure: true } : {}) });
+  const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: concurrency, ...(options.insecure ? { insecure: true } : {}), ...(options.env ? { env: options.env } : {}) });
   const freshId = options.freshId ? () => makeId('evt', Date.now(), randomBytes(10)) : undefined;
   const signing = {
     ...(options.secret !== undefined ? { secret: options.secret } : {}),

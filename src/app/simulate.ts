@@ -56,6 +56,11 @@ export interface SimulateOptions extends Scenario {
   secret?: string;
   userAgent?: string;
   insecure?: boolean;
+  /**
+   * The environment whose proxy variables apply to outgoing requests (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, lowercase
+   * forms too): the CLI hands in its own. Without it every request goes direct.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Writes every request sent as a capture log (replayable). */
   save?: string;
   /** Writes each recipient's correct final state, one JSON line each. */
@@ -227,7 +232,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
   }
   options.onStart?.({ seed, endpoints: [...endpoints.values()].map((e) => e.shown) });
 
-  const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: concurrency, ...(options.insecure ? { insecure: true } : {}) });
+  const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: concurrency, ...(options.insecure ? { insecure: true } : {}), ...(options.env ? { env: options.env } : {}) });
   const types: Record<string, TypeReport> = Object.fromEntries(EVENT_TYPES.map((t) => [t, emptyType()]));
   const errors = new Map<string, ErrorGroup>();
   let errorsUngrouped = 0;

@@ -53,6 +53,11 @@ export interface TriggerOptions extends TriggerEvents {
   retries?: number;
   /** Accept a self-signed certificate (https). */
   insecure?: boolean;
+  /**
+   * The environment whose proxy variables apply to outgoing requests (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, lowercase
+   * forms too): the CLI hands in its own. Without it every request goes direct.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
   userAgent?: string;
   /** Stops starting deliveries; those in flight finish. */
   signal?: AbortSignal;
@@ -134,7 +139,7 @@ export async function trigger(options: TriggerOptions): Promise<TriggerOutcome> 
   const total = types.reduce((n, t) => n + route(t).length * (events / types.length), 0);
   options.onStart?.();
   const concurrency = options.concurrency ?? 1;
-  const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: concurrency, ...(options.insecure ? { insecure: true } : {}) });
+  const client = createHttpClient({ userAgent: options.userAgent ?? 'onepush-cli', connections: concurrency, ...(options.insecure ? { insecure: true } : {}), ...(options.env ? { env: options.env } : {}) });
   let sent = 0;
   let failed = 0;
   let notRouted = 0;

@@ -83,6 +83,7 @@ function runSettings(opts: CheckOptions, ctx: Context) {
       timeoutMs,
       ...(opts.insecure ? { insecure: true } : {}),
       userAgent: `onepush-cli/${ctx.version}`,
+      env: ctx.env,
       signal,
     },
   };

@@ -44,6 +44,7 @@ export async function run(files: string[], opts: InspectFlags, ctx: Context): Pr
       routes,
       version: ctx.version,
       userAgent: `onepush-cli/${ctx.version}`,
+      env: ctx.env,
       onError: (e) => out.warn(e.message),
     });
   } catch (e) {

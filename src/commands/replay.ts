@@ -117,6 +117,7 @@ export async function run(sources: string[], opts: ReplayCommandOptions, ctx: Co
       cwd: ctx.cwd,
       stdin: ctx.stdin,
       userAgent: `onepush-cli/${ctx.version}`,
+      env: ctx.env,
       onStart: () => {
         if (secret === undefined && !opts.keepSignature) {
           out.warn(`no secret: not re-signing (captured headers go unchanged, plain events unsigned); pass --secret or set ${SECRET_ENV}`);

@@ -93,6 +93,7 @@ export async function run(opts: SimulateFlags, ctx: Context): Promise<number> {
     budgetMs: opts.budget ?? LATENCY_BUDGET_MS,
     ...(secret === undefined ? {} : { secret }),
     userAgent: `onepush-cli/${ctx.version}`,
+      env: ctx.env,
     ...(opts.insecure ? { insecure: true } : {}),
     ...(opts.save === undefined ? {} : { save: opts.save }),
     ...(opts.expect === undefined ? {} : { expect: opts.expect }),

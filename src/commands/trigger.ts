@@ -163,6 +163,7 @@ export async function run(typeArgs: string[], opts: TriggerOptions, ctx: Context
     retries: opts.retries ?? 0,
     ...(opts.insecure ? { insecure: true } : {}),
     userAgent,
+    env: ctx.env,
     signal,
     onStart: () => {
       if (secret === undefined) out.warn(`no secret: sending unsigned events (pass --secret or set ${SECRET_ENV})`);

@@ -19,6 +19,8 @@ export interface Capture {
   reason?: string;
   /** The declared content-length of a body that was not read. */
   declared_size?: number;
+  /** Set by `onepush redact` on a capture whose body it replaced (a body that is not JSON held personal data). */
+  redacted?: string;
 }
 
 export interface CaptureInput {

@@ -37,6 +37,11 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
   delete env.ONEPUSH_WEBHOOK_SECRET;
   delete env.ONEPUSH_PORT;
   delete env.ONEPUSH_DEBUG;
+  // A proxy of the machine running the tests must not route the tests' loopback peers (test/proxy.test.ts sets them).
+  for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY']) {
+    delete env[name];
+    delete env[name.toLowerCase()];
+  }
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
