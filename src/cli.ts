@@ -230,6 +230,7 @@ function redactCommand() {
       'onepush redact .onepush/events.ndjson',
       'onepush redact .onepush/events.ndjson -o webhooks.fixture.ndjson --seed my-project',
       'onepush redact .onepush/events.ndjson -o - | head -1',
+      'onepush redact .onepush/events.ndjson --out redacted.ndjson --secret whsec_test --force --json',
     ]) + '\nReplaced: email addresses, display names, subjects, IPv4/IPv6 addresses (payload, headers, path), user agents.\nThe same original gets the same fake in every event, so an email\'s lifecycle keeps one recipient.\n');
 }
 
