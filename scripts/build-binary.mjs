@@ -35,7 +35,8 @@ function fail(message) {
 }
 
 function run(cmd, args, what) {
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // Windows runs a .cmd (npx.cmd) only through a shell.
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], shell: win && cmd.endsWith('.cmd') });
   if (r.status !== 0) fail(`${what} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}${r.stderr}`);
   return r.stdout.trim();
 }
