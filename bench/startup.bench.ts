@@ -9,6 +9,10 @@
 //   ONEPUSH_BENCH_BUILDS=a=/x/bin/onepush.js,b=/y/bin/onepush.js   compare builds (variants of the build, in other
 //                                 folders) in the same run: each round runs `node -e 0` and then every build, in
 //                                 rotating order, and each build's ratio is to the `node -e 0` of its own round
+//                                 A build that is not a .js file is an executable, run as it is (not by node)
+//   ONEPUSH_BENCH_BINARY=0        leave out the single executable: by default, when dist/bin/onepush exists (`npm run
+//                                 build:binary`), it is a build of its own, "binary", beside the npm install's
+//                                 bin/onepush.js, and the verify row also gives its ratio to the npm install's
 //   ONEPUSH_BENCH_STDOUT=ignore   stdout to /dev/null (default: a pipe, as in CI and in `$(onepush sign …)`)
 //   ONEPUSH_BENCH_KEEP_CA=1       keep NODE_EXTRA_CA_CERTS in the children's environment. By default it is removed:
 //                                 Node 20 reads that file at every start (~60 ms for a system bundle, Node 22+ reads it
@@ -19,7 +23,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +39,8 @@ const BUILDS: Array<[string, string]> = process.env.ONEPUSH_BENCH_BUILDS
       return [b.slice(0, i), b.slice(i + 1)] as [string, string];
     })
   : [['onepush', join(ROOT, 'bin/onepush.js')]];
+const EXE = join(ROOT, 'dist', 'bin', process.platform === 'win32' ? 'onepush.exe' : 'onepush');
+if (!process.env.ONEPUSH_BENCH_BUILDS && process.env.ONEPUSH_BENCH_BINARY !== '0' && existsSync(EXE)) BUILDS.push(['binary', EXE]);
 const ONLY = process.env.ONEPUSH_BENCH_CASES?.split(',').filter(Boolean);
 
 const dir = mkdtempSync(join(tmpdir(), 'onepush-bench-'));
@@ -49,13 +55,17 @@ delete env.ONEPUSH_WEBHOOK_SECRET;
 const caNote = env.NODE_EXTRA_CA_CERTS !== undefined && process.env.ONEPUSH_BENCH_KEEP_CA !== '1';
 if (caNote) delete env.NODE_EXTRA_CA_CERTS;
 
-function time(args: string[]): number {
+/** Runs `node <args>`, or an executable build (`<exe> <args>`): milliseconds to its exit. */
+function time(args: string[], exe?: string): number {
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { env, cwd: dir, stdio: ['ignore', STDOUT, 'pipe'] });
+  const r = spawnSync(exe ?? process.execPath, args, { env, cwd: dir, stdio: ['ignore', STDOUT, 'pipe'] });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${exe ?? 'node'} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return ms;
 }
+
+/** Runs a build of onepush with `args`: a .js entry through node, an executable (the single executable) as it is. */
+const runBuild = (bin: string, args: string[]): number => (/\.[cm]?js$/.test(bin) ? time([bin, ...args]) : time(args, bin));
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -93,44 +103,54 @@ try {
 
   // Warm the disk cache and the code cache before measuring.
   for (let i = 0; i < 3; i++) {
-    for (const [, args, alone] of cases) for (const [, bin] of alone ? BUILDS.slice(0, 1) : BUILDS) time(alone ? args : [bin, ...args]);
+    for (const [, args, alone] of cases) {
+      if (alone) time(args);
+      else for (const [, bin] of BUILDS) runBuild(bin, args);
+    }
     time(['-e', '0']);
   }
   console.log(`${PAIRS} interleaved rounds per command against \`node -e 0\` (node ${process.version}, stdout: ${STDOUT})`);
   if (caNote) console.log('(NODE_EXTRA_CA_CERTS removed from the children\'s environment: ONEPUSH_BENCH_KEEP_CA=1 keeps it)');
   const w = Math.max(8, ...BUILDS.map(([n]) => n.length));
   console.log(`${'command'.padEnd(20)} ${'build'.padEnd(w)}  node -e 0    onepush   ratio (median of rounds)`);
-  const verifyRatios: Array<[string, number]> = [];
+  const verifyRatios: Array<[string, number, number | undefined]> = [];
   for (const [name, args, alone] of cases) {
     const builds: Array<[string, string]> = alone ? [['(node)', '']] : BUILDS;
     const base: number[] = [];
     const ours = builds.map(() => [] as number[]);
     const ratios = builds.map(() => [] as number[]);
+    /** Each build's time over the first build's, in the same round. */
+    const toFirst = builds.map(() => [] as number[]);
     for (let i = 0; i < PAIRS; i++) {
       // Rotate the order (node -e 0 and each build), so no side always runs on a warmer or colder machine.
       const slots = [-1, ...builds.map((_, j) => j)];
       const k = i % slots.length;
       const order = [...slots.slice(k), ...slots.slice(0, k)];
       const got = new Map<number, number>();
-      for (const j of order) got.set(j, j === -1 ? time(['-e', '0']) : time(alone ? args : [builds[j]![1], ...args]));
+      for (const j of order) got.set(j, j === -1 ? time(['-e', '0']) : alone ? time(args) : runBuild(builds[j]![1], args));
       const b = got.get(-1)!;
       base.push(b);
       builds.forEach((_, j) => {
         ours[j]!.push(got.get(j)!);
         ratios[j]!.push(got.get(j)! / b);
+        toFirst[j]!.push(got.get(j)! / got.get(0)!);
       });
     }
     builds.forEach(([build], j) => {
       const ratio = median(ratios[j]!);
-      if (name.startsWith('verify')) verifyRatios.push([build, ratio]);
+      if (name.startsWith('verify')) verifyRatios.push([build, ratio, j === 0 ? undefined : median(toFirst[j]!)]);
       console.log(
         `${(j === 0 ? name : '').padEnd(20)} ${build.padEnd(w)} ${median(base).toFixed(1).padStart(7)} ms ${median(ours[j]!).toFixed(1).padStart(7)} ms   ${ratio.toFixed(2)}x`,
       );
     });
   }
-  for (const [build, ratio] of verifyRatios) {
+  for (const [build, ratio, toFirst] of verifyRatios) {
     const label = BUILDS.length > 1 ? ` (${build})` : '';
-    console.log(`\nverify start-up${label}: ${ratio.toFixed(2)}x node -e 0 (goal on Node ${MAJOR} ≤ ${GOAL}x): ${ratio <= GOAL ? 'met' : 'NOT met'}`);
+    const vsFirst = toFirst === undefined ? '' : `; ${toFirst.toFixed(2)}x ${BUILDS[0]![0]}'s verify in the same rounds`;
+    console.log(`\nverify start-up${label}: ${ratio.toFixed(2)}x node -e 0 (goal on Node ${MAJOR} ≤ ${GOAL}x): ${ratio <= GOAL ? 'met' : 'NOT met'}${vsFirst}`);
+  }
+  if (BUILDS.some(([name]) => name === 'binary')) {
+    console.log(`(binary: ${EXE}, with the Node it was built with inside (Node 24 by default), whatever node runs this bench: compare under \`npx -y -p node@24 npm run bench -- startup\`)`);
   }
 } finally {
   sink.kill();

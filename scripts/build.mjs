@@ -15,7 +15,7 @@
 //   module and no Buffer (checked on the bundle below: the build fails if either is mentioned).
 // `--fast` skips the declarations (used before tests; `build`/`prepare` emit them).
 import { build } from 'esbuild';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { rm } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
@@ -91,7 +91,13 @@ const lazyChildProcess = {
   },
 };
 
-await rm(join(root, 'dist'), { recursive: true, force: true });
+// Everything in dist/ is rebuilt, but dist/bin/: the single executable (`npm run build:binary`, minutes to make and
+// ~120 MB) is kept, so that building for the tests does not throw away the binary test/binary.test.ts runs.
+await Promise.all(
+  (existsSync(join(root, 'dist')) ? readdirSync(join(root, 'dist')) : [])
+    .filter((entry) => entry !== 'bin')
+    .map((entry) => rm(join(root, 'dist', entry), { recursive: true, force: true })),
+);
 const common = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', external, logLevel: 'warning' };
 await Promise.all([
   build({

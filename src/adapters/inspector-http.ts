@@ -1,8 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { networkInterfaces, hostname } from 'node:os';
-import { join } from 'node:path';
 import { InvalidInput, isOnepushError } from '../core/errors.js';
 import {
   parseFilter,
@@ -16,7 +14,7 @@ import {
   type SendRequest,
 } from '../core/inspect-model.js';
 import { isLoopback } from '../core/target.js';
-import { fixturesDir } from './fixtures.js';
+import { readShipped } from './shipped.js';
 
 // The inspector's HTTP side (README: The inspector, Security): the page, its bundle and its API, on the listener's
 // port (or `onepush inspect`'s own). It is a page on the developer's machine that can send requests, so:
@@ -100,13 +98,12 @@ export function ownHosts(host: string, port: number): Set<string> {
   return names;
 }
 
-/** The page's bundle (built into dist/inspector/ by the build), read once. */
+/** The page's bundle (built into dist/inspector/ by the build; inside the single executable, its assets), read once. */
 let assets: { js: Buffer; css: Buffer } | null | undefined;
 function loadAssets(): { js: Buffer; css: Buffer } | null {
   if (assets !== undefined) return assets;
   try {
-    const dir = join(fixturesDir(), '..', 'dist', 'inspector');
-    assets = { js: readFileSync(join(dir, 'app.js')), css: readFileSync(join(dir, 'app.css')) };
+    assets = { js: readShipped('dist/inspector/app.js'), css: readShipped('dist/inspector/app.css') };
   } catch {
     assets = null;
   }

@@ -2,6 +2,7 @@ import { Chalk } from 'chalk';
 import { writeSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Worker } from 'node:worker_threads';
+import { inBinary, readShipped } from '../adapters/shipped.js';
 import type { ColorLevel } from '../adapters/terminal.js';
 import { escapeControls, jsonSafe, terminalSafe } from '../core/display.js';
 import { acceptedChecks } from '../core/receiver.js';
@@ -164,11 +165,15 @@ export interface ThreadData {
   stop: SharedArrayBuffer;
 }
 
-/** The worker running listen-thread next to this file: the .cjs bundle when built, else the source through tsx. */
+/**
+ * The worker running listen-thread: the .cjs bundle next to this file when built, its code built into the single
+ * executable (an asset: there is no file next to it), else the source through tsx.
+ */
 function outputThread(workerData: ThreadData): Worker {
   // Its young generation capped at 8 MiB: under load V8 would grow it to tens of MiB for text that lives a moment
   // (RSS growth over 11,000 events: 18-20 MiB uncapped, 7 MiB capped).
   const options = { workerData, resourceLimits: { maxYoungGenerationSizeMb: 8 } };
+  if (inBinary()) return new Worker(readShipped('dist/commands/listen-thread.cjs').toString('utf8'), { ...options, eval: true });
   if (import.meta.url.endsWith('.cjs')) return new Worker(new URL('./listen-thread.cjs', import.meta.url), options);
   // From source (tests of src/, `npm run dev`): the thread loads TypeScript too, through tsx's hooks.
   const tsx = import.meta.resolve('tsx/esm/api');
