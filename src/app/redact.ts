@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, lstatSync, openSync, realpathSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { errnoWords } from '../adapters/files.js';
-import { openLines, tooLongMessage } from '../adapters/lines.js';
-import { CaptureError, decodeCapture } from '../core/capture.js';
+import { NotACaptureLog, readCaptureLog } from '../adapters/capture-log.js';
 import { InvalidInput } from '../core/errors.js';
 import { DEFAULT_REDACT_SEED, Redactor } from '../core/redact.js';
 
@@ -168,25 +167,8 @@ export async function redact(options: RedactOptions): Promise<RedactOutcome> {
     try {
       for (const input of p.inputs) {
         const result: RedactedFile = { input, output: p.output, captures: 0, bodiesReplaced: 0 };
-        const lines = await openLines(input === '-' ? '-' : abs(input), options.stdin ?? (() => process.stdin));
-        const name = input === '-' ? 'stdin' : input;
-        let first = true;
-        for await (const line of lines) {
-          if (line.tooLong === undefined && line.text.trim() === '') continue;
-          let capture;
-          try {
-            if (line.tooLong !== undefined) throw new CaptureError(tooLongMessage(line.tooLong));
-            capture = decodeCapture(line.text);
-          } catch (e) {
-            if (!(e instanceof CaptureError)) throw e;
-            if (first) throw new InvalidInput(`${name} is not a capture log (line ${line.number}: ${e.message})`, 'redact reads capture logs, as onepush listen --save writes them');
-            if (!line.terminated) {
-              options.onTorn?.(input, line.number);
-              continue;
-            }
-            throw new InvalidInput(`${name}:${line.number}: malformed capture line: ${e.message}`, 'nothing was written');
-          }
-          first = false;
+        const captures = readCaptureLog(input === '-' ? '-' : abs(input), options.stdin ?? (() => process.stdin), (line) => options.onTorn?.(input, line));
+        for await (const { capture } of withHint(captures)) {
           const r = redactor.redactCapture(capture);
           write(`${JSON.stringify(r.capture)}\n`);
           result.captures++;
@@ -207,4 +189,14 @@ export async function redact(options: RedactOptions): Promise<RedactOutcome> {
     }
   }
   return outcome;
+}
+
+/** The captures of a log, its errors with what redact says about them (nothing written either way). */
+async function* withHint<T>(captures: AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    yield* captures;
+  } catch (e) {
+    if (!(e instanceof NotACaptureLog)) throw e;
+    throw new InvalidInput(e.message, e.firstLine ? 'redact reads capture logs, as onepush listen --save writes them' : 'nothing was written');
+  }
 }

@@ -1,6 +1,5 @@
-import { openLines, tooLongMessage } from '../adapters/lines.js';
-import { CaptureError, captureBody, decodeCapture } from '../core/capture.js';
-import { InvalidInput } from '../core/errors.js';
+import { NotACaptureLog, readCaptureLog } from '../adapters/capture-log.js';
+import { captureBody } from '../core/capture.js';
 import { parseJson } from '../core/json.js';
 import { explain, verify, type Explanation } from '../core/signature.js';
 
@@ -29,15 +28,7 @@ export interface VerifyOptions {
 }
 
 /** The input is not a capture log (its first line is not a capture), or a line of it is malformed. */
-export class NotACaptureLog extends InvalidInput {
-  constructor(
-    message: string,
-    readonly firstLine: boolean,
-  ) {
-    super(message);
-    this.name = 'NotACaptureLog';
-  }
-}
+export { NotACaptureLog };
 
 /** Verifies one body against a signature header value. */
 export function verifyBody(body: Buffer | string, signature: string | undefined, options: VerifyOptions): Pick<VerifyResult, 'valid' | 'code' | 'message'> {
@@ -71,26 +62,8 @@ export async function* verifyCaptureLog(
   file: string,
   options: VerifyOptions & { stdin?: () => NodeJS.ReadableStream; onTorn?: (line: number) => void },
 ): AsyncGenerator<VerifyResult> {
-  const lines = await openLines(file, options.stdin ?? (() => process.stdin));
-  const name = file === '-' ? 'stdin' : file;
-  let first = true;
-  for await (const line of lines) {
-    if (line.tooLong === undefined && line.text.trim() === '') continue;
-    let capture;
-    try {
-      if (line.tooLong !== undefined) throw new CaptureError(tooLongMessage(line.tooLong));
-      capture = decodeCapture(line.text);
-    } catch (e) {
-      if (!(e instanceof CaptureError)) throw e;
-      if (first) throw new NotACaptureLog(`${name} is not a capture log (line ${line.number}: ${e.message})`, true);
-      if (!line.terminated) {
-        options.onTorn?.(line.number);
-        continue;
-      }
-      throw new NotACaptureLog(`${name}:${line.number}: malformed capture line: ${e.message}`, false);
-    }
-    first = false;
-    const base = { source: file, line: line.number };
+  for await (const { capture, line } of readCaptureLog(file, options.stdin ?? (() => process.stdin), options.onTorn)) {
+    const base = { source: file, line };
     if (capture.body === null) {
       yield { ...base, valid: false, skipped: true, code: 'no-body', message: `skipped: the body was not captured (answered ${capture.status})` };
       continue;
