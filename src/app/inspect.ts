@@ -120,21 +120,27 @@ class MemoryPages {
     return (this.lines[this.lines.length - 1]?.n ?? 0) + 1;
   }
   get total(): { lines: number; complete: boolean } {
-    return { lines: this.lines.length, complete: true };
+    return { lines: this.lines.length - this.floor, complete: true };
+  }
+  /** The first line kept (up to a quarter more than `limit` are held, so trimming is not per request). */
+  private get floor(): number {
+    return Math.max(0, this.lines.length - this.limit);
   }
   push(n: number, text: string): void {
     this.lines.push({ n, text, file: '' });
-    if (this.lines.length > this.limit) this.lines.splice(0, this.lines.length - this.limit);
+    if (this.lines.length > this.limit + (this.limit >> 2)) this.lines.splice(0, this.floor);
   }
   before(before: number | null, limit: number): { lines: PageLine[]; next: number | null } {
     const out: PageLine[] = [];
+    const floor = this.floor;
     let i = this.lines.length - 1;
-    while (i >= 0 && before !== null && (this.lines[i] as PageLine).n >= before) i--;
-    for (; i >= 0 && out.length < limit; i--) out.push(this.lines[i] as PageLine);
-    return { lines: out, next: i >= 0 ? (out[out.length - 1]?.n ?? null) : null };
+    while (i >= floor && before !== null && (this.lines[i] as PageLine).n >= before) i--;
+    for (; i >= floor && out.length < limit; i--) out.push(this.lines[i] as PageLine);
+    return { lines: out, next: i >= floor ? (out[out.length - 1]?.n ?? null) : null };
   }
   line(n: number): PageLine | undefined {
-    return this.lines.find((l) => l.n === n);
+    for (let i = this.lines.length - 1; i >= this.floor; i--) if ((this.lines[i] as PageLine).n === n) return this.lines[i];
+    return undefined;
   }
 }
 
@@ -201,17 +207,30 @@ export function createInspector(options: InspectorOptions): Inspector {
   const endpoints = [...new Set(routes.map((r) => redactUrl(r.url)))];
   const batchMs = options.batchMs ?? 200;
   const memory = options.files.length === 0 ? new MemoryPages(options.memoryLimit ?? 1000) : null;
+  /** A listener that forwards: its events' forward attempts are shown by their records. */
+  const forwarding = options.mode === 'listen' && routes.length > 0;
   const pages: CapturePages | MemoryPages = memory ?? new CapturePages(options.files, options.growing === true);
   /** Records that redeliver an id seen before (from listen, and from counting the files). */
   const dups = new Set<number>();
   const ids = new DuplicateTracker<number>();
-  /** This run's events: listen's seq ↔ the record. */
-  const seqOf = new Map<number, number>();
-  const nOf = new Map<number, number>();
+  /**
+   * This run's events: listen's seq ↔ the record (saved in a log; without one, a record's n is its seq). Only what
+   * is needed is kept per event: a redelivery, and a forwarded event (its attempts are shown by its record).
+   */
+  const seqMap = new Map<number, number>();
+  const nMap = new Map<number, number>();
+  const seqOf = (n: number): number | undefined => (memory !== null ? n : seqMap.get(n));
+  const nOf = (seq: number): number | undefined => (memory !== null ? seq : nMap.get(seq));
   /** Forwarding of this run's events, by seq. */
   const forwards = new Map<number, { attempts: InspectAttempt[]; byUrl: Map<string, RowForward> }>();
-  /** listen's events not yet matched to their line in the log. */
-  let pending: ListenEvent[] = [];
+  /**
+   * listen's events not yet matched to their line in the log: plain values only (holding the events themselves, with
+   * their parsed payloads, past a young-generation collection cost the listener ~10% of its throughput).
+   */
+  let pendingSeq: number[] = [];
+  let pendingAt: string[] = [];
+  let pendingStatus: number[] = [];
+  let pendingDup: boolean[] = [];
   let fresh: PageLine[] = [];
   const subscribers = new Set<Subscriber>();
   let timer: NodeJS.Timeout | undefined;
@@ -236,7 +255,7 @@ export function createInspector(options: InspectorOptions): Inspector {
   const read = (line: PageLine): InspectRow | null => {
     const r = readCaptureLine(line.text);
     if (r === null) return null;
-    const seq = seqOf.get(line.n);
+    const seq = seqOf(line.n);
     return rowOf(r, line.n, line.file === '' ? null : line.file, { seq: seq ?? null, duplicate: dups.has(line.n), forwards: forwardsOf(seq) });
   };
 
@@ -260,21 +279,32 @@ export function createInspector(options: InspectorOptions): Inspector {
       // Each answered request wrote one line, in order: match them up by time and status (both in time order, so
       // a line whose event is no longer pending is passed over at once), read from the bytes, nothing decoded.
       let p = 0;
+      const count = pendingSeq.length;
       lines = pages.refresh((bytes, start, end, n, counted) => {
-        if (counted) markDuplicate(bytes, start, end, n);
-        if (p >= pending.length) return;
+        // A listener's own lines are marked by its own tracker (below); a log another process writes, here.
+        if (count === 0) {
+          if (counted) markDuplicate(bytes, start, end, n);
+          return;
+        }
+        if (p >= count) return;
         const stamp = stampOf(bytes, start, end);
         if (stamp === null) return;
         let k = p;
-        while (k < pending.length && (pending[k] as ListenEvent).received_at <= stamp.at && !((pending[k] as ListenEvent).received_at === stamp.at && (pending[k] as ListenEvent).status === stamp.status)) k++;
-        const ev = pending[k];
-        if (ev === undefined || ev.received_at !== stamp.at || ev.status !== stamp.status) return;
+        while (k < count && (pendingAt[k] as string) <= stamp.at && !(pendingAt[k] === stamp.at && pendingStatus[k] === stamp.status)) k++;
+        if (k === count || pendingAt[k] !== stamp.at || pendingStatus[k] !== stamp.status) return;
         p = k + 1;
-        setBounded(seqOf, n, ev.seq, 100_000);
-        setBounded(nOf, ev.seq, n, 100_000);
+        const seq = pendingSeq[k] as number;
+        if (pendingDup[k] === true && dups.size < 1_000_000) dups.add(n);
+        if (forwarding) {
+          setBounded(seqMap, n, seq, 100_000);
+          setBounded(nMap, seq, n, 100_000);
+        }
       }, LIVE_ROWS);
       // What was not matched by now never will be (its line could not be written).
-      pending = [];
+      pendingSeq = [];
+      pendingAt = [];
+      pendingStatus = [];
+      pendingDup = [];
     } else {
       lines = fresh;
       fresh = [];
@@ -296,7 +326,7 @@ export function createInspector(options: InspectorOptions): Inspector {
     forwardTimer = undefined;
     const updates: ForwardUpdate[] = [];
     for (const seq of changedForwards) {
-      const n = nOf.get(seq);
+      const n = nOf(seq);
       if (n !== undefined) updates.push({ n, forwards: forwardsOf(seq) });
     }
     changedForwards.clear();
@@ -434,7 +464,7 @@ export function createInspector(options: InspectorOptions): Inspector {
     async detail(n) {
       const at = readAt(n);
       if (at === undefined) return undefined;
-      const seq = seqOf.get(n);
+      const seq = seqOf(n);
       const row = rowOf(at.read, n, at.line.file === '' ? null : at.line.file, { seq: seq ?? null, duplicate: dups.has(n), forwards: forwardsOf(seq) });
       const lifecycle: InspectDetail['lifecycle'] = [];
       if (row.email_id !== null) {
@@ -560,10 +590,13 @@ export function createInspector(options: InspectorOptions): Inspector {
     onEvent(ev) {
       if (closed) return;
       if (pages instanceof CapturePages) {
-        pending.push(ev);
+        pendingSeq.push(ev.seq);
+        pendingAt.push(ev.received_at);
+        pendingStatus.push(ev.status);
+        pendingDup.push(ev.duplicate);
         // With no page open, the log is taken in every TAKE_IN events (cheap: no line is parsed), not on a timer.
         if (subscribers.size > 0) schedule();
-        else if (pending.length >= TAKE_IN) flush();
+        else if (pendingSeq.length >= TAKE_IN) flush();
       } else {
         if (ev.duplicate) dups.add(ev.seq);
         schedule();
@@ -574,10 +607,9 @@ export function createInspector(options: InspectorOptions): Inspector {
       if (memory === null || closed) return;
       const text = line.endsWith('\n') ? line.slice(0, -1) : line;
       memory.push(seq, text);
-      setBounded(seqOf, seq, seq, 100_000);
-      setBounded(nOf, seq, seq, 100_000);
+      if (subscribers.size === 0) return;
       fresh.push({ n: seq, text, file: '' });
-      if (fresh.length > LIVE_ROWS) fresh.splice(0, fresh.length - LIVE_ROWS);
+      if (fresh.length > 2 * LIVE_ROWS) fresh.splice(0, fresh.length - LIVE_ROWS);
     },
 
     onForward(r) {
