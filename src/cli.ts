@@ -297,9 +297,11 @@ function inspectCommand() {
     .option('--secret <secret>', 'webhook secret, to explain signatures and sign resends (else env ONEPUSH_WEBHOOK_SECRET, else .env)')
     .option('-t, --to <route>', 'where "replay to the forward target" sends: URL or shorthand, or TYPES=URL; repeatable (default: onepush.config.json\'s endpoints)', collect)
     .option('--open', 'open the page in your browser')
+    .option('--json', 'print one JSON line once serving: {"kind":"ready","url":…,"port":…,"files":[…],"total":…} (no banner)')
     .addHelpText('after', examples([
       'onepush inspect',
       'onepush inspect .onepush/events.ndjson --port 0',
+      'onepush inspect --port 0 --json',
       'onepush inspect old.ndjson new.ndjson --to 3000 --secret whsec_test --port 0',
       'onepush inspect --host 127.0.0.1 --port 0 --open',
     ]));

@@ -54,14 +54,19 @@ export async function run(files: string[], opts: InspectFlags, ctx: Context): Pr
   }
   if (!isLoopback(opts.host)) out.warn(`serving on ${opts.host}: anyone who can reach this address can read these captures (the default is 127.0.0.1)`);
   const info = server.inspector.info();
-  const c = out.ec;
-  out.err(`${c.bold('onepush inspect')} ${c.dim(cell(ctx.version))}`);
-  out.err(`  ${c.dim('Captures'.padEnd(12))} ${given.map((f) => cell(f)).join(', ')} ${c.dim(info.indexing ? '(counting…)' : `(${info.total} lines)`)}`);
-  out.err(`  ${c.dim('Signatures'.padEnd(12))} ${found === undefined ? c.dim('not explained — no secret (--secret, ONEPUSH_WEBHOOK_SECRET, or .env)') : 'explained'}`);
-  out.err(`  ${c.dim('Inspector'.padEnd(12))} ${c.cyan(server.url)}`);
-  out.err(`${c.green('Ready')} ${c.dim('(Ctrl-C to stop)')}`);
-  // The address alone on stdout: `onepush inspect --port 0 | head -1` gives a script the page.
-  out.out(server.url);
+  if (opts.json) {
+    // One line for a script: what the page serves, and where.
+    out.json({ kind: 'ready', url: server.url, host: opts.host, port: server.port, files: given, total: info.total, indexing: info.indexing, verifying: info.verifying, endpoints: info.endpoints, version: ctx.version });
+  } else {
+    const c = out.ec;
+    out.err(`${c.bold('onepush inspect')} ${c.dim(cell(ctx.version))}`);
+    out.err(`  ${c.dim('Captures'.padEnd(12))} ${given.map((f) => cell(f)).join(', ')} ${c.dim(info.indexing ? '(counting…)' : `(${info.total} lines)`)}`);
+    out.err(`  ${c.dim('Signatures'.padEnd(12))} ${found === undefined ? c.dim('not explained — no secret (--secret, ONEPUSH_WEBHOOK_SECRET, or .env)') : 'explained'}`);
+    out.err(`  ${c.dim('Inspector'.padEnd(12))} ${c.cyan(server.url)}`);
+    out.err(`${c.green('Ready')} ${c.dim('(Ctrl-C to stop)')}`);
+    // The address alone on stdout: `onepush inspect --port 0 | head -1` gives a script the page.
+    out.out(server.url);
+  }
   if (opts.open) {
     const why = await openBrowser(server.url, ctx.env);
     if (why !== undefined) out.warn(`could not open a browser (${why}): open ${server.url} yourself`);
